@@ -1,0 +1,220 @@
+"""Reading and writing a region bundle (GeoPackage), with validation."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from placeplan.errors import Problem, ValidationError
+from placeplan.io.schema import LAYERS
+from placeplan.io.validate import check_layer, check_references
+from placeplan.model.geography import place
+from placeplan.model.region import SPATIAL_LAYERS, Region
+
+DEMO_FILE = "demo_region.gpkg"
+MAX_BYTES = 2 * 1024**3
+
+
+def demo_region_path() -> Path:
+    """Path of the embedded demo region (``data/demo_region.gpkg`` beside the package)."""
+    env = os.environ.get("PLACEPLAN_DEMO_REGION")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "data" / DEMO_FILE, here.parent / "data" / DEMO_FILE):
+        if candidate.exists():
+            return candidate
+    return here.parent / "data" / DEMO_FILE
+
+
+def _fail(file: str, message: str, layer: str = "") -> ValidationError:
+    return ValidationError([Problem(file, layer, None, None, message)])
+
+
+def _open(path: Path) -> dict[str, str | None]:
+    file = str(path)
+    if not path.exists():
+        raise _fail(file, "file not found")
+    if path.is_dir():
+        raise _fail(file, "is a folder, not a GeoPackage file")
+    size = path.stat().st_size
+    if size == 0:
+        raise _fail(file, "the file is empty")
+    if size > MAX_BYTES:
+        raise _fail(file, f"the file is {size / 1024**3:.1f} GB; the limit is {MAX_BYTES / 1024**3:.0f} GB")
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if not head.startswith(b"SQLite format 3"):
+        raise _fail(file, "not a GeoPackage (an SQLite file); is the extension right?")
+    try:
+        listed = pyogrio.list_layers(path)
+    except Exception as exc:  # pyogrio raises several types for broken files
+        raise _fail(file, f"cannot be read as a GeoPackage: {exc}") from None
+    return {str(name): gtype for name, gtype in listed}
+
+
+def read_layer_frame(path: Path, layer: str) -> pd.DataFrame:
+    try:
+        if LAYERS[layer].geometry:
+            return gpd.read_file(path, layer=layer, engine="pyogrio")
+        return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    except Exception as exc:
+        raise _fail(str(path), f"cannot read the layer: {exc}", layer) from None
+
+
+def empty_frame(layer: str) -> pd.DataFrame:
+    spec = LAYERS[layer]
+    cols = {c.name: pd.Series(dtype="string" if c.kind == "str" else float) for c in spec.columns}
+    frame = pd.DataFrame(cols)
+    if spec.geometry:
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=27700), crs=27700)
+    return frame
+
+
+def read_region(path: str | os.PathLike | None = None) -> Region:
+    """Read, check and prepare a region bundle.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A GeoPackage; the embedded demo region when omitted.
+
+    Returns
+    -------
+    Region
+        With sites and zones placed in planning areas.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem by file, layer, row and column.
+    """
+    path = Path(path) if path is not None else demo_region_path()
+    file = str(path)
+    available = _open(path)
+    frames: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for name, spec in LAYERS.items():
+        if name not in available:
+            if spec.required:
+                problems.append(Problem(file, name, None, None, "required layer is missing"))
+            frames[name] = empty_frame(name)
+            continue
+        raw = read_layer_frame(path, name)
+        checked, found = check_layer(raw, spec, file)
+        frames[name] = checked
+        problems.extend(found)
+    problems.extend(check_references(frames, file))
+    problems.extend(check_consistency(frames, file))
+    if problems:
+        raise ValidationError(problems)
+    return prepare_region(frames, source=file)
+
+
+def check_consistency(frames: dict[str, pd.DataFrame], file: str = "") -> list[Problem]:
+    """Checks across rows and layers that the schema alone cannot make."""
+    problems: list[Problem] = []
+    meta = frames.get("meta")
+    base_year = None
+    if meta is not None and len(meta):
+        kv = dict(zip(meta["key"].astype(str), meta["value"].astype(str)))
+        try:
+            base_year = int(kv.get("base_year", ""))
+        except ValueError:
+            problems.append(Problem(file, "meta", None, "value", "base_year must be a year, e.g. 2015"))
+    pa = frames.get("planning_areas")
+    if pa is not None and len(pa):
+        phase_of = dict(zip(pa["planning_area_code"].astype(str), pa["phase"].astype(str)))
+        schools = frames.get("schools")
+        if schools is not None and len(schools):
+            for col, want in (("primary_planning_area", "primary"), ("secondary_planning_area", "secondary")):
+                got = schools[col].astype("string").map(phase_of)
+                bad = schools[col].notna() & got.notna() & (got != want)
+                for r in np.flatnonzero(bad.to_numpy())[:20]:
+                    problems.append(Problem(file, "schools", int(r) + 1, col, f"{schools[col].iloc[r]!r} is a {got.iloc[r]} planning area"))
+            for cap_col, area_col in (("capacity_primary", "primary_planning_area"), ("capacity_secondary", "secondary_planning_area")):
+                bad = (schools[cap_col].fillna(0) > 0) & schools[area_col].isna()
+                for r in np.flatnonzero(bad.to_numpy())[:20]:
+                    problems.append(Problem(file, "schools", int(r) + 1, area_col, f"school has {cap_col} but no {area_col}"))
+        flows = frames.get("flows")
+        if flows is not None and len(flows):
+            for col in ("from_planning_area", "to_planning_area"):
+                got = flows[col].astype("string").map(phase_of)
+                bad = got.notna() & (got != flows["phase"])
+                for r in np.flatnonzero(bad.to_numpy())[:20]:
+                    problems.append(Problem(file, "flows", int(r) + 1, col, f"{flows[col].iloc[r]!r} is not a {flows['phase'].iloc[r]} planning area"))
+            total = flows[flows["from_planning_area"] != flows["to_planning_area"]].groupby(["from_planning_area", "phase"])["share"].sum()
+            for (code, phase), s in total[total > 1 + 1e-9].items():
+                problems.append(Problem(file, "flows", None, "share", f"shares leaving {code} ({phase}) add up to {s:.3f}, more than 1"))
+    sites = frames.get("sites")
+    traj = frames.get("trajectories")
+    if sites is not None and traj is not None and len(traj) and len(sites):
+        tot = traj.groupby(traj["site_id"].astype(str))["dwellings"].sum()
+        dw = pd.Series(sites["dwellings"].to_numpy(dtype=float), index=sites["site_id"].astype(str))
+        over = tot[tot > dw.reindex(tot.index).fillna(np.inf) + 1e-9]
+        for sid, s in over.items():
+            problems.append(Problem(file, "trajectories", None, "dwellings", f"site {sid}: trajectory adds up to {s:g}, more than its {dw[sid]:g} dwellings"))
+    if base_year is not None:
+        for name, col in (("trajectories", "academic_year"), ("capacity_changes", "academic_year"), ("funding", "academic_year")):
+            f = frames.get(name)
+            if f is not None and len(f):
+                bad = f[col] < base_year - 1
+                for r in np.flatnonzero(bad.to_numpy())[:20]:
+                    problems.append(Problem(file, name, int(r) + 1, col, f"year {int(f[col].iloc[r])} is before the base year {base_year}"))
+        if sites is not None and len(sites):
+            bad = sites["first_year"] < base_year - 1
+            for r in np.flatnonzero(bad.to_numpy())[:20]:
+                problems.append(Problem(file, "sites", int(r) + 1, "first_year", f"year {int(sites['first_year'].iloc[r])} is before the base year {base_year}"))
+    yields = frames.get("yields")
+    if yields is not None and len(yields):
+        if not ((yields["phase"] == "primary") & (yields["dimension"] == "all")).any():
+            problems.append(Problem(file, "yields", None, "phase", "no all-dwellings primary yield (phase primary, dimension all, category all)"))
+    return problems
+
+
+def prepare_region(frames: dict[str, pd.DataFrame], source: str = "") -> Region:
+    """Build a :class:`Region` from checked frames and place sites and zones in planning areas."""
+    for name in ("capacity_changes", "funding", "trajectories", "roll_history"):
+        f = frames[name]
+        if len(f) and "academic_year" in f:
+            frames[name] = f.assign(academic_year=f["academic_year"].astype(int))
+    for name in SPATIAL_LAYERS:
+        f = frames[name]
+        if not isinstance(f, gpd.GeoDataFrame):
+            frames[name] = gpd.GeoDataFrame(f, geometry=gpd.GeoSeries([None] * len(f), crs=27700), crs=27700)
+    sites = frames["sites"]
+    site_areas = place(sites, frames["planning_areas"], "site_id")
+    zones = frames["zones"]
+    zone_areas = place(zones, frames["planning_areas"], "zone_code") if len(zones) else pd.DataFrame(
+        columns=["id", "phase", "planning_area_code", "share", "method", "distance_m"]
+    )
+    return Region(site_areas=site_areas, zone_areas=zone_areas, source=source, **frames)
+
+
+def write_region(region: Region, path: str | os.PathLike) -> Path:
+    """Write a region bundle atomically: a complete new file replaces the old one, or nothing changes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".gpkg", dir=path.parent, prefix=f".{path.stem}-")
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        for name, spec in LAYERS.items():
+            frame = getattr(region, name)
+            if frame is None or (len(frame) == 0 and not spec.required):
+                continue
+            if spec.geometry:
+                gpd.GeoDataFrame(frame, geometry="geometry", crs=27700).to_file(tmp, layer=name, engine="pyogrio")
+            else:
+                pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

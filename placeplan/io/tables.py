@@ -1,0 +1,223 @@
+"""Sites from CSV/XLSX, and exports of results to CSV/XLSX with provenance."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from placeplan.errors import Problem, ValidationError
+from placeplan.io.schema import LAYERS
+from placeplan.io.validate import check_layer
+from placeplan.model.constants import parse_academic_year
+from placeplan.model.geography import place
+from placeplan.model.region import Region
+
+YEAR_COLUMN = re.compile(r"^\s*(\d{4})\s*[/-]\s*(\d{2})\s*$")
+MAX_TABLE_BYTES = 50 * 1024**2
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def read_table(path: str | os.PathLike, sheet: str | int = 0) -> pd.DataFrame:
+    """Read a CSV or XLSX file as text columns, with clear errors for unreadable files."""
+    path = Path(path)
+    file = str(path)
+    if not path.exists():
+        raise ValidationError([Problem(file, "", None, None, "file not found")])
+    size = path.stat().st_size
+    if size == 0:
+        raise ValidationError([Problem(file, "", None, None, "the file is empty")])
+    if size > MAX_TABLE_BYTES:
+        raise ValidationError([Problem(file, "", None, None, f"the file is {size / 1024**2:.0f} MB; the limit is {MAX_TABLE_BYTES // 1024**2} MB")])
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            if not zipfile.is_zipfile(path):
+                raise ValidationError([Problem(file, "", None, None, "not an XLSX workbook (not a zip file); is the extension right?")])
+            return pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+        if suffix in (".csv", ".txt"):
+            raw = path.read_bytes()
+            if raw[:4] == b"PK\x03\x04" or raw[:15] == b"SQLite format 3":
+                raise ValidationError([Problem(file, "", None, None, "not a CSV text file; is the extension right?")])
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                line = raw[: exc.start].count(b"\n") + 1
+                raise ValidationError([Problem(file, "", line - 1 if line > 1 else None, None,
+                                               f"line {line} is not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8")]) from None
+            from io import StringIO
+
+            return pd.read_csv(StringIO(text), dtype=object, skipinitialspace=True)
+    except ValidationError:
+        raise
+    except (ValueError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError, zipfile.BadZipFile, OSError) as exc:
+        raise ValidationError([Problem(file, "", None, None, f"cannot be read: {exc}")]) from None
+    raise ValidationError([Problem(file, "", None, None, f"unsupported file type {suffix!r}: use .csv, .xlsx or .gpkg")])
+
+
+def sites_from_table(table: pd.DataFrame, file: str = "", layer: str = "sites") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Turn a sites table (template columns) into a sites layer and its trajectories.
+
+    Location is ``easting``/``northing`` (EPSG:27700) or ``longitude``/``latitude`` (WGS84).
+    Columns named like ``2019/20`` are an explicit trajectory of completions.
+
+    Raises
+    ------
+    ValidationError
+        Rows are numbered as in a spreadsheet: row 2 is the first under the header.
+    """
+    table = table.rename(columns=lambda c: str(c).strip())
+    lower = {c.lower(): c for c in table.columns}
+    problems: list[Problem] = []
+    checked, found = check_layer(table.assign(geometry=None).drop(columns="geometry"), "sites", file, row_offset=2)
+    found = [p for p in found if p.column != "geometry"]
+    problems.extend(found)
+    n = len(table)
+    x = y = None
+    if "easting" in lower and "northing" in lower:
+        x = pd.to_numeric(table[lower["easting"]], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(table[lower["northing"]], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(x) | ~np.isfinite(y) | (x < 0) | (x > 7e5) | (y < 0) | (y > 1.3e6)
+        for r in np.flatnonzero(bad)[:20]:
+            problems.append(Problem(file, layer, int(r) + 2, "easting", "easting/northing missing or outside Great Britain (EPSG:27700 metres)"))
+        small = np.isfinite(x) & (np.abs(x) < 200) & np.isfinite(y) & (np.abs(y) < 200)
+        if small.any():
+            problems.append(Problem(file, layer, int(np.flatnonzero(small)[0]) + 2, "easting",
+                                    "looks like longitude/latitude: name the columns longitude and latitude"))
+    elif "longitude" in lower and "latitude" in lower:
+        lon = pd.to_numeric(table[lower["longitude"]], errors="coerce").to_numpy(dtype=float)
+        lat = pd.to_numeric(table[lower["latitude"]], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (lon < -9) | (lon > 2.5) | (lat < 49) | (lat > 61)
+        for r in np.flatnonzero(bad)[:20]:
+            problems.append(Problem(file, layer, int(r) + 2, "longitude", "longitude/latitude missing or outside Great Britain (WGS84 degrees)"))
+        x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon, lat)
+    else:
+        problems.append(Problem(file, layer, None, "easting", "needs easting and northing (EPSG:27700) or longitude and latitude columns"))
+    year_cols = [c for c in table.columns if YEAR_COLUMN.match(str(c))]
+    traj = pd.DataFrame(columns=["site_id", "academic_year", "dwellings"])
+    if year_cols:
+        long = table[["site_id", *year_cols]].melt(id_vars="site_id", var_name="year", value_name="dwellings") if "site_id" in table else None
+        if long is not None:
+            vals = pd.to_numeric(long["dwellings"], errors="coerce")
+            bad = long["dwellings"].notna() & (vals.isna() | (vals < 0))
+            for i in np.flatnonzero(bad.to_numpy())[:20]:
+                r = i % n
+                problems.append(Problem(file, layer, int(r) + 2, str(long["year"].iloc[i]), f"{long['dwellings'].iloc[i]!r} is not a number of dwellings >= 0"))
+            long = long.assign(dwellings=vals).dropna(subset=["dwellings"])
+            long["academic_year"] = long["year"].map(parse_academic_year)
+            traj = long[["site_id", "academic_year", "dwellings"]].reset_index(drop=True)
+            tot = traj.groupby("site_id")["dwellings"].sum()
+            dw = pd.Series(checked["dwellings"].to_numpy(dtype=float), index=checked["site_id"].astype(str))
+            for sid, s in tot.items():
+                if str(sid) in dw.index and s > dw[str(sid)] + 1e-9:
+                    r = int(np.flatnonzero(dw.index == str(sid))[0])
+                    problems.append(Problem(file, layer, r + 2, year_cols[0], f"trajectory adds up to {s:g}, more than the site's {dw[str(sid)]:g} dwellings"))
+    if problems:
+        raise ValidationError(problems)
+    geometry = gpd.points_from_xy(x, y, crs=27700) if n else gpd.GeoSeries([], crs=27700)
+    cols = [c.name for c in LAYERS["sites"].columns]
+    sites = gpd.GeoDataFrame(checked[cols], geometry=geometry, crs=27700)
+    sites["first_year"] = sites["first_year"].astype(int)
+    return sites, traj
+
+
+def read_sites(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read a council's sites file (CSV, XLSX or a GeoPackage with a ``sites`` layer)."""
+    path = Path(path)
+    if path.suffix.lower() == ".gpkg":
+        from placeplan.io.bundle import _open, read_layer_frame
+
+        layers = _open(path)
+        if "sites" not in layers:
+            raise ValidationError([Problem(str(path), "sites", None, None, "the GeoPackage has no layer named sites")])
+        frame, problems = check_layer(read_layer_frame(path, "sites"), "sites", str(path))
+        if problems:
+            raise ValidationError(problems)
+        frame["first_year"] = frame["first_year"].astype(int)
+        return frame, pd.DataFrame(columns=["site_id", "academic_year", "dwellings"])
+    return sites_from_table(read_table(path), str(path))
+
+
+def with_sites(region: Region, sites: gpd.GeoDataFrame, trajectories: pd.DataFrame, file: str = "") -> Region:
+    """Replace a region's sites with a council's own, placing them in planning areas."""
+    known = set(region.councils["council_code"].astype(str))
+    bad = ~sites["council_code"].astype(str).isin(known)
+    if bad.any():
+        raise ValidationError([
+            Problem(file, "sites", int(r) + 2, "council_code", f"{sites['council_code'].iloc[r]!r} is not a council of the region")
+            for r in np.flatnonzero(bad.to_numpy())[:20]
+        ])
+    return region.replace(sites=sites.reset_index(drop=True), trajectories=trajectories,
+                          site_areas=place(sites, region.planning_areas, "site_id"))
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text a spreadsheet would run as a formula with an apostrophe."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            text = s.astype("string")
+            risky = text.str.startswith(FORMULA_START).fillna(False)
+            if risky.any():
+                out[col] = s.astype(object).where(~risky.to_numpy(), "'" + text.astype(object))
+    out.columns = [("'" + str(c)) if str(c).startswith(FORMULA_START) else c for c in out.columns]
+    return out
+
+
+def _atomic(path: Path, write) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=path.parent, prefix=f".{path.stem}-")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def export_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Write tables to XLSX (one sheet each) or the first table to CSV, atomically.
+
+    Text that a spreadsheet would run as a formula is neutralised.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        def write(tmp: str) -> None:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+                for name, frame in tables.items():
+                    neutralise(frame).to_excel(xl, sheet_name=name[:31], index=False)
+        return _atomic(path, write)
+    if suffix == ".csv":
+        first = next(iter(tables.values()))
+        return _atomic(path, lambda tmp: neutralise(first).to_csv(tmp, index=False))
+    raise ValidationError([Problem(str(path), "", None, None, f"cannot export to {suffix!r}: use .xlsx or .csv")])
+
+
+def results_tables(results, sheets: tuple[str, ...] = ("shortfall", "funding_gap", "contributions", "sites",
+                                                       "small_sites", "development_headroom", "provenance")) -> dict[str, pd.DataFrame]:
+    t = results.tables()
+    return {s: t[s] for s in sheets}
+
+
+def export_results(results, path: str | os.PathLike) -> Path:
+    """Export a forecast: XLSX with every sheet and provenance, or the shortfall table as CSV.
+
+    A CSV carries its provenance in a sidecar ``<name>.provenance.csv``.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        export_tables({"shortfall": results.shortfall}, path)
+        export_tables({"provenance": results.provenance}, path.with_suffix(".provenance.csv"))
+        return path
+    return export_tables(results_tables(results), path)

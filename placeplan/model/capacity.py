@@ -1,0 +1,70 @@
+"""Capacity and shortfall per planning area, phase and year (DfE's logic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+def capacity_by_year(
+    base: np.ndarray,
+    changes: pd.DataFrame,
+    codes: pd.Index,
+    phases: np.ndarray,
+    years: np.ndarray,
+) -> np.ndarray:
+    """Return capacity per area and year: base plus every change in force by that year.
+
+    A change of ``places`` (negative for a removal) counts from its academic year on.
+
+    Parameters
+    ----------
+    base : (A,) array
+    changes : DataFrame with ``planning_area_code, phase, academic_year, places``
+    codes, phases : area codes and their phase
+    years : (Y,) academic start years
+    """
+    out = np.repeat(np.asarray(base, dtype=float)[:, None], len(years), axis=1)
+    if changes.empty:
+        return out
+    i = codes.get_indexer(changes["planning_area_code"])
+    ok = i >= 0
+    ok &= phases[np.clip(i, 0, None)] == changes["phase"].to_numpy()
+    start = np.searchsorted(years, changes["academic_year"].to_numpy(dtype=int))
+    step = np.zeros((len(codes), len(years) + 1))
+    np.add.at(step, (i[ok], start[ok]), changes["places"].to_numpy(dtype=float)[ok])
+    return out + np.cumsum(step[:, :-1], axis=1)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """Demand against capacity, each (A, Y)."""
+
+    pupils: np.ndarray
+    capacity: np.ndarray
+    headroom_places: np.ndarray
+    spare_places: np.ndarray
+    places_needed: np.ndarray
+    forms_of_entry_needed: np.ndarray
+
+
+def shortfall(
+    pupils: np.ndarray,
+    capacity: np.ndarray,
+    headroom: float,
+    places_per_fe: np.ndarray,
+) -> Shortfall:
+    """Compare forecast with capacity, keeping an operating margin.
+
+    ``places_needed = max(0, pupils * (1 + headroom) - capacity)`` per area and year; spare
+    places in one area never offset a shortfall in another.  ``spare_places`` is
+    ``max(0, capacity - pupils)``.  ``forms_of_entry_needed = places_needed / places_per_fe``
+    (210 primary, 150 for an 11-16 secondary).
+    """
+    margin = pupils * headroom
+    needed = np.clip(pupils + margin - capacity, 0.0, None)
+    spare = np.clip(capacity - pupils, 0.0, None)
+    fe = needed / np.asarray(places_per_fe, dtype=float)[:, None]
+    return Shortfall(pupils, capacity, margin, spare, needed, fe)

@@ -1,0 +1,390 @@
+"""Scenarios: named documents of changes to a base region, applied by a pure function."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from placeplan.errors import Problem, ValidationError
+from placeplan.model.constants import parse_academic_year
+from placeplan.model.geography import place
+from placeplan.model.region import Assumptions, Region
+
+SITE_FIELDS = {
+    "site": str,
+    "council_code": str,
+    "dwellings": float,
+    "status": str,
+    "first_year": int,
+    "build_rate": float,
+    "share_houses": float,
+    "affordable_share": float,
+    "share_1bed": float,
+    "share_2bed": float,
+    "share_3bed": float,
+    "share_4bed": float,
+}
+ASSUMPTION_FIELDS = {f.name for f in dataclasses.fields(Assumptions)}
+
+
+@dataclass
+class Scenario:
+    """A named set of changes to a base region.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+    add_sites : list of dict
+        New sites: ``site_id``, ``site``, ``council_code``, ``dwellings``, and either
+        ``easting``/``northing`` (EPSG:27700) or ``planning_area_code`` (for each phase,
+        ``primary_planning_area``/``secondary_planning_area`` may be given instead).
+    remove_sites : list of str
+    edit_sites : dict
+        site_id -> {field: value}; fields of :data:`SITE_FIELDS` and ``delay_years``.
+    assumptions : dict
+        Overrides of :class:`~placeplan.model.region.Assumptions`.
+    costs : list of dict
+        Rows replacing ``costs`` rows with the same council, phase and project type.
+    capacity_changes : list of dict
+        Rows added to ``capacity_changes``.
+    funding : list of dict
+        Rows added to ``funding``.
+    """
+
+    name: str = "base"
+    description: str = ""
+    add_sites: list[dict] = field(default_factory=list)
+    remove_sites: list[str] = field(default_factory=list)
+    edit_sites: dict[str, dict] = field(default_factory=dict)
+    assumptions: dict = field(default_factory=dict)
+    costs: list[dict] = field(default_factory=list)
+    capacity_changes: list[dict] = field(default_factory=list)
+    funding: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"placeplan_scenario": 1, **dataclasses.asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def digest(self) -> str:
+        """Short hash of the scenario's content, for provenance."""
+        body = json.dumps({k: v for k, v in self.to_dict().items() if k != "name"}, sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()[:12]
+
+    @classmethod
+    def from_dict(cls, doc: object, file: str = "") -> Scenario:
+        """Build and check a scenario from its JSON document.
+
+        Raises
+        ------
+        ValidationError
+            Naming the key that is wrong.
+        """
+        problems: list[Problem] = []
+
+        def bad(key: str, msg: str, row: int | None = None) -> None:
+            problems.append(Problem(file, "scenario", row, key, msg))
+
+        if not isinstance(doc, dict):
+            raise ValidationError([Problem(file, "scenario", None, None, "a scenario must be a JSON object")])
+        known = {f.name for f in dataclasses.fields(cls)} | {"placeplan_scenario"}
+        for key in doc:
+            if key not in known:
+                bad(key, f"unknown key; expected one of {sorted(known)}")
+        out = cls()
+        for key, kind in (("name", str), ("description", str)):
+            if key in doc:
+                if not isinstance(doc[key], kind):
+                    bad(key, "must be text")
+                else:
+                    setattr(out, key, doc[key])
+        for key in ("add_sites", "costs", "capacity_changes", "funding"):
+            value = doc.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                bad(key, "must be a list of objects")
+            else:
+                setattr(out, key, value)
+        rem = doc.get("remove_sites", [])
+        if not isinstance(rem, list) or not all(isinstance(v, (str, int)) for v in rem):
+            bad("remove_sites", "must be a list of site ids")
+        else:
+            out.remove_sites = [str(v) for v in rem]
+        edits = doc.get("edit_sites", {})
+        if not isinstance(edits, dict) or not all(isinstance(v, dict) for v in edits.values()):
+            bad("edit_sites", "must map site ids to objects of changes")
+        else:
+            for sid, change in edits.items():
+                for k, v in change.items():
+                    if k not in SITE_FIELDS and k != "delay_years":
+                        bad(f"edit_sites.{sid}.{k}", f"cannot edit {k!r}; editable: {sorted(SITE_FIELDS) + ['delay_years']}")
+                    elif k in ("dwellings", "build_rate") and not _is_number(v, minimum=0):
+                        bad(f"edit_sites.{sid}.{k}", f"must be a number >= 0, not {v!r}")
+            out.edit_sites = {str(k): v for k, v in edits.items()}
+        assum = doc.get("assumptions", {})
+        if not isinstance(assum, dict):
+            bad("assumptions", "must be an object")
+        else:
+            for k, v in assum.items():
+                if k not in ASSUMPTION_FIELDS:
+                    bad(f"assumptions.{k}", f"unknown assumption; known: {sorted(ASSUMPTION_FIELDS)}")
+            try:
+                Assumptions(**{k: v for k, v in assum.items() if k in ASSUMPTION_FIELDS})
+            except TypeError as exc:  # pragma: no cover - dataclass signature guard
+                bad("assumptions", str(exc))
+            problems.extend(check_assumptions(assum, file))
+            out.assumptions = dict(assum)
+        for i, s in enumerate(out.add_sites):
+            for req in ("site_id", "council_code", "dwellings"):
+                if req not in s:
+                    bad(req, "a new site needs this", row=i)
+            if "dwellings" in s and not _is_number(s["dwellings"], minimum=0):
+                bad("dwellings", f"must be a number >= 0, not {s['dwellings']!r}", row=i)
+            located = ("easting" in s and "northing" in s) or "planning_area_code" in s or (
+                "primary_planning_area" in s and "secondary_planning_area" in s
+            )
+            if not located:
+                bad("easting", "a new site needs easting and northing, or a planning_area_code", row=i)
+            for k in ("easting", "northing"):
+                if k in s and not _is_number(s[k]):
+                    bad(k, f"must be a number (EPSG:27700 metres), not {s[k]!r}", row=i)
+        if problems:
+            raise ValidationError(problems)
+        return out
+
+    @classmethod
+    def from_json(cls, text: str, file: str = "") -> Scenario:
+        try:
+            doc = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValidationError([Problem(file, "scenario", None, None, f"not valid JSON: {exc}")]) from None
+        return cls.from_dict(doc, file)
+
+
+def _is_number(value: object, minimum: float | None = None) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if not np.isfinite(value):
+        return False
+    return minimum is None or value >= minimum
+
+
+def check_assumptions(values: dict, file: str = "") -> list[Problem]:
+    """Problems with assumption values (range and choice checks)."""
+    out = []
+    rules = {
+        "headroom": lambda v: _is_number(v, 0) and v < 1,
+        "horizon": lambda v: isinstance(v, int) and 1 <= v <= 50,
+        "migration_damping": lambda v: _is_number(v, 0) and v <= 1,
+        "build_rate_multiplier": lambda v: _is_number(v, 0),
+        "delay_years": lambda v: isinstance(v, int) and -20 <= v <= 50,
+        "contribution_threshold": lambda v: _is_number(v, 0),
+        "new_school_fe": lambda v: _is_number(v, 0),
+        "ratio_years": lambda v: isinstance(v, int) and v >= 1,
+        "cost_lead_years": lambda v: isinstance(v, int) and 0 <= v <= 10,
+        "baseline_method": lambda v: v in ("population", "cohort_survival", "none"),
+        "ratio_method": lambda v: v in ("mean", "weighted", "geometric", "median", "last"),
+        "births": lambda v: v in ("held", "trend"),
+        "yield_basis": lambda v: v in ("all", "type", "tenure", "bedrooms"),
+        "netting": lambda v: isinstance(v, bool),
+        "yield_multipliers": lambda v: isinstance(v, dict) and all(_is_number(x, 0) for x in v.values()),
+        "price_base": lambda v: v is None or isinstance(v, str),
+    }
+    for k, v in values.items():
+        rule = rules.get(k)
+        if rule and not rule(v):
+            out.append(Problem(file, "scenario", None, f"assumptions.{k}", f"value {v!r} is not allowed"))
+    return out
+
+
+def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumptions]:
+    """Apply a scenario to a region; neither input is changed.
+
+    Returns
+    -------
+    (Region, Assumptions)
+        The changed region (new sites placed in planning areas) and its assumptions.
+
+    Raises
+    ------
+    ValidationError
+        When the scenario names sites, councils or planning areas the region lacks.
+    """
+    problems: list[Problem] = []
+    sites = region.sites
+    ids = set(sites["site_id"].astype(str))
+    councils = set(region.councils["council_code"].astype(str))
+    areas = region.planning_areas.set_index("planning_area_code")
+    for sid in scenario.remove_sites:
+        if sid not in ids:
+            problems.append(Problem("", "scenario", None, "remove_sites", f"no site {sid!r} in the region"))
+    for sid in scenario.edit_sites:
+        if sid not in ids:
+            problems.append(Problem("", "scenario", None, f"edit_sites.{sid}", f"no site {sid!r} in the region"))
+    for i, s in enumerate(scenario.add_sites):
+        if str(s["site_id"]) in ids and str(s["site_id"]) not in scenario.remove_sites:
+            problems.append(Problem("", "scenario", i, "site_id", f"site {s['site_id']!r} already exists"))
+        if str(s["council_code"]) not in councils:
+            problems.append(Problem("", "scenario", i, "council_code", f"unknown council {s['council_code']!r}"))
+        for key in ("planning_area_code", "primary_planning_area", "secondary_planning_area"):
+            if key in s and str(s[key]) not in areas.index:
+                problems.append(Problem("", "scenario", i, key, f"unknown planning area {s[key]!r}"))
+    if problems:
+        raise ValidationError(problems)
+
+    keep = ~sites["site_id"].astype(str).isin(scenario.remove_sites)
+    new_sites = sites[keep].copy()
+    if scenario.edit_sites:
+        pos = pd.Index(new_sites["site_id"].astype(str))
+        for sid, change in scenario.edit_sites.items():
+            if sid not in pos:
+                continue
+            r = pos.get_loc(sid)
+            for k, v in change.items():
+                if k == "delay_years":
+                    col = new_sites.columns.get_loc("first_year")
+                    new_sites.iloc[r, col] = new_sites.iloc[r, col] + int(v)
+                else:
+                    new_sites.iloc[r, new_sites.columns.get_loc(k)] = SITE_FIELDS[k](v)
+    placement = region.site_areas
+    if len(placement):
+        placement = placement[placement["id"].isin(new_sites["site_id"].astype(str))]
+    trajectories = region.trajectories
+    if len(trajectories):
+        trajectories = trajectories[trajectories["site_id"].astype(str).isin(new_sites["site_id"].astype(str))]
+    if scenario.add_sites:
+        added, added_place = _new_sites(region, scenario.add_sites, areas)
+        new_sites = pd.concat([new_sites, added], ignore_index=True)
+        new_sites = gpd.GeoDataFrame(new_sites, geometry="geometry", crs=region.sites.crs)
+        placement = pd.concat([placement, added_place], ignore_index=True)
+
+    costs = region.costs
+    if scenario.costs:
+        over = pd.DataFrame(scenario.costs)
+        key = ["council_code", "phase", "project_type"]
+        merged = costs.merge(over[key].drop_duplicates(), on=key, how="left", indicator=True)
+        costs = pd.concat([costs[(merged["_merge"] == "left_only").to_numpy()], over], ignore_index=True)
+        costs = costs.fillna({"location_factor": 1.0, "price_base": costs["price_base"].iloc[0] if len(costs) else ""})
+    capacity = region.capacity_changes
+    if scenario.capacity_changes:
+        extra = pd.DataFrame(scenario.capacity_changes)
+        extra["academic_year"] = extra["academic_year"].map(parse_academic_year)
+        capacity = pd.concat([capacity, extra], ignore_index=True)
+    funding = region.funding
+    if scenario.funding:
+        extra = pd.DataFrame(scenario.funding)
+        extra["academic_year"] = extra["academic_year"].map(parse_academic_year)
+        funding = pd.concat([funding, extra], ignore_index=True)
+
+    out = region.replace(
+        sites=new_sites.reset_index(drop=True),
+        site_areas=placement.reset_index(drop=True),
+        trajectories=trajectories,
+        costs=costs,
+        capacity_changes=capacity,
+        funding=funding,
+    )
+    return out, region.assumptions(**scenario.assumptions)
+
+
+def _new_sites(region: Region, rows: list[dict], areas: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    records = []
+    chosen = []
+    for s in rows:
+        rec = {"site_id": str(s["site_id"]), "site": str(s.get("site", s["site_id"]))}
+        for k, kind in SITE_FIELDS.items():
+            if k in s and k != "site":
+                rec[k] = kind(s[k])
+        rec.setdefault("status", "allocated")
+        rec.setdefault("first_year", region.base_academic_year + 2)
+        rec.setdefault("build_rate", default_build_rate(rec["dwellings"]))
+        if "easting" in s and "northing" in s:
+            rec["geometry"] = Point(float(s["easting"]), float(s["northing"]))
+        else:
+            codes = {
+                ph: s.get(f"{ph}_planning_area", s.get("planning_area_code"))
+                for ph in ("primary", "secondary")
+            }
+            given = next(c for c in codes.values() if c is not None)
+            rec["geometry"] = areas.loc[str(given), "geometry"].representative_point()
+            for ph, code in codes.items():
+                if code is not None and areas.loc[str(code), "phase"] == ph:
+                    chosen.append({"id": rec["site_id"], "phase": ph, "planning_area_code": str(code),
+                                   "share": 1.0, "method": "chosen", "distance_m": 0.0})
+        records.append(rec)
+    frame = gpd.GeoDataFrame(pd.DataFrame(records), geometry="geometry", crs=region.sites.crs)
+    placed = place(frame, region.planning_areas, "site_id")
+    if chosen:
+        ch = pd.DataFrame(chosen)
+        placed = placed[~(placed["id"] + "|" + placed["phase"]).isin(ch["id"] + "|" + ch["phase"])]
+        placed = pd.concat([placed, ch], ignore_index=True)
+    return frame, placed
+
+
+def default_build_rate(dwellings: float) -> float:
+    """placeplan's default completions a year by site size (see docs/method.md)."""
+    if dwellings <= 30:
+        return float(max(dwellings, 1))
+    if dwellings < 100:
+        return 30.0
+    if dwellings < 500:
+        return 50.0
+    return 100.0
+
+
+def compare(a, b, name_a: str = "A", name_b: str = "B") -> dict[str, pd.DataFrame]:
+    """Difference tables between two forecasts (``b - a``).
+
+    Returns
+    -------
+    dict with ``shortfall`` (per council, planning area, phase and year) and
+    ``funding_gap`` (per council and year), each with both values and the change.
+    """
+    key = ["council_code", "council", "planning_area_code", "planning_area", "phase", "academic_year"]
+    cols = ["pupils_forecast", "capacity", "places_needed", "forms_of_entry_needed"]
+    sa = a.shortfall[key + cols]
+    sb = b.shortfall[key + cols]
+    short = sa.merge(sb, on=key, how="outer", suffixes=(f"_{name_a}", f"_{name_b}"))
+    for c in cols:
+        short[f"{c}_change"] = short[f"{c}_{name_b}"].fillna(0) - short[f"{c}_{name_a}"].fillna(0)
+    fkey = ["council_code", "council", "academic_year"]
+    fcols = ["places_needed", "cost", "contributions", "basic_need", "other_funding", "funding_gap"]
+    fund = a.funding_gap[fkey + fcols].merge(
+        b.funding_gap[fkey + fcols], on=fkey, how="outer", suffixes=(f"_{name_a}", f"_{name_b}")
+    )
+    for c in fcols:
+        fund[f"{c}_change"] = fund[f"{c}_{name_b}"].fillna(0) - fund[f"{c}_{name_a}"].fillna(0)
+    return {"shortfall": short, "funding_gap": fund}
+
+
+def scenario_changes(a: Scenario, b: Scenario) -> pd.DataFrame:
+    """What differs between two scenarios' inputs, one row per changed item."""
+    rows = []
+    da, db = a.to_dict(), b.to_dict()
+    for key in ("assumptions",):
+        for k in sorted(set(da[key]) | set(db[key])):
+            if da[key].get(k) != db[key].get(k):
+                rows.append((f"{key}.{k}", json.dumps(da[key].get(k)), json.dumps(db[key].get(k))))
+    ea, eb = da["edit_sites"], db["edit_sites"]
+    for sid in sorted(set(ea) | set(eb)):
+        if ea.get(sid) != eb.get(sid):
+            rows.append((f"edit_sites.{sid}", json.dumps(ea.get(sid), sort_keys=True), json.dumps(eb.get(sid), sort_keys=True)))
+    for key in ("add_sites", "costs", "capacity_changes", "funding"):
+        ja = {json.dumps(x, sort_keys=True) for x in da[key]}
+        jb = {json.dumps(x, sort_keys=True) for x in db[key]}
+        for x in sorted(ja - jb):
+            rows.append((key, x, ""))
+        for x in sorted(jb - ja):
+            rows.append((key, "", x))
+    ra, rb = set(da["remove_sites"]), set(db["remove_sites"])
+    for sid in sorted(ra ^ rb):
+        rows.append(("remove_sites", sid if sid in ra else "", sid if sid in rb else ""))
+    return pd.DataFrame(rows, columns=["change", a.name, b.name])
