@@ -96,25 +96,35 @@ def read_region(path: str | os.PathLike | None = None) -> Region:
         Listing every problem by file, layer, row and column.
     """
     path = Path(path) if path is not None else demo_region_path()
-    file = str(path)
     available = _open(path)
+    raw = {name: read_layer_frame(path, name) for name in LAYERS if name in available}
+    return region_from_frames(raw, source=str(path))
+
+
+def region_from_frames(raw: dict[str, pd.DataFrame], source: str = "") -> Region:
+    """Check frames layer by layer and across layers, then prepare the region.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem found, not just the first.
+    """
     frames: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for name, spec in LAYERS.items():
-        if name not in available:
+        if name not in raw:
             if spec.required:
-                problems.append(Problem(file, name, None, None, "required layer is missing"))
+                problems.append(Problem(source, name, None, None, "required layer is missing"))
             frames[name] = empty_frame(name)
             continue
-        raw = read_layer_frame(path, name)
-        checked, found = check_layer(raw, spec, file)
+        checked, found = check_layer(raw[name], spec, source)
         frames[name] = checked
         problems.extend(found)
-    problems.extend(check_references(frames, file))
-    problems.extend(check_consistency(frames, file))
+    problems.extend(check_references(frames, source))
+    problems.extend(check_consistency(frames, source))
     if problems:
         raise ValidationError(problems)
-    return prepare_region(frames, source=file)
+    return prepare_region(frames, source=source)
 
 
 def check_consistency(frames: dict[str, pd.DataFrame], file: str = "") -> list[Problem]:

@@ -52,6 +52,8 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
         if col.max is not None:
             report((values > col.max).to_numpy(), lambda v: f"{v!r} is above the maximum {col.max:g}")
         out = values
+        if col.kind == "int" and not problems:
+            out = values.round().astype("Int64")
     elif col.kind == "year":
         years = raw.map(_to_year).astype(float)
         report(np.isinf(years.to_numpy()), lambda v: f"{v!r} is not an academic year like 2024/25")

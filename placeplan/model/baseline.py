@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 RATIO_METHODS = ("mean", "weighted", "geometric", "median", "last")
@@ -46,7 +48,8 @@ def average_ratios(ratios: np.ndarray, method: str = "mean", years: int | None =
     if years:
         ratios = ratios[:, -years:, :]
     known = np.isfinite(ratios)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, as intended
         if method == "mean":
             return np.nanmean(np.where(known, ratios, np.nan), axis=1) if ratios.size else ratios[:, 0]
         if method == "median":

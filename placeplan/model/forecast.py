@@ -78,6 +78,10 @@ class _Index:
 
 
 def _index(region: Region, a: Assumptions) -> _Index:
+    return _cached((region.councils, region.planning_areas, region.meta), ("index", a.horizon), lambda: _make_index(region, a))
+
+
+def _make_index(region: Region, a: Assumptions) -> _Index:
     councils = pd.Index(region.councils["council_code"].astype(str))
     pa = region.planning_areas
     areas = pd.Index(pa["planning_area_code"].astype(str))
@@ -89,9 +93,9 @@ def _index(region: Region, a: Assumptions) -> _Index:
     first = region.base_academic_year + 1
     return _Index(
         councils=councils,
-        council_names=region.councils["council"].astype(str).to_numpy(),
+        council_names=region.councils["council"].to_numpy(dtype=object),
         areas=areas,
-        area_names=pa["planning_area"].astype(str).to_numpy(),
+        area_names=pa["planning_area"].to_numpy(dtype=object),
         area_phase=phase,
         area_council=councils.get_indexer(pa["council_code"].astype(str)),
         years=np.arange(first, first + a.horizon),
@@ -304,14 +308,25 @@ def site_arrays(region: Region, idx: _Index, a: Assumptions):
         bg[bi[bi >= 0]] = br["dwellings_per_year"].to_numpy(dtype=float)[bi >= 0]
         built = net_of_background(built, sc, bg)
     yields = site_yields(sites, region.yields, a.yield_basis, a.yield_multipliers)
-    lag = lag_operator(profile_matrix(region.yield_profile, len(idx.years)))
+    lag = _lag(region, len(idx.years))
     pupils = housing_pupils(built, yields, lag)
     return dwellings, built, yields, pupils
 
 
 def site_weights(region: Region, idx: _Index) -> dict[str, np.ndarray]:
-    ids = pd.Index(region.sites["site_id"].astype(str))
-    return {ph: weight_matrix(region.site_areas, ids, idx.areas, ph) for ph in ("primary", "secondary")}
+    """(S, A) shares of each site's dwellings by planning area, per area phase (cached)."""
+    ids = region.sites["site_id"].to_numpy(dtype=object)
+
+    def compute():
+        index = pd.Index(ids.astype(str))
+        return {ph: weight_matrix(region.site_areas, index, idx.areas, ph) for ph in ("primary", "secondary")}
+
+    return _cached((region.site_areas, region.planning_areas), ("weights", hash(tuple(ids))), compute)
+
+
+def _lag(region: Region, n_years: int) -> np.ndarray:
+    return _cached((region.yield_profile,), ("lag", n_years),
+                   lambda: lag_operator(profile_matrix(region.yield_profile, n_years)))
 
 
 # --------------------------------------------------------------------------- costs
@@ -319,6 +334,11 @@ def site_weights(region: Region, idx: _Index) -> dict[str, np.ndarray]:
 
 def cost_lookup(region: Region, idx: _Index, a: Assumptions) -> dict[tuple[str, str], np.ndarray]:
     """Cost per place per council for each (phase, project type), in the chosen price base."""
+    return _cached((region.costs, region.councils, region.meta), ("costs", a.price_base),
+                   lambda: _cost_lookup(region, idx, a))
+
+
+def _cost_lookup(region: Region, idx: _Index, a: Assumptions) -> dict[tuple[str, str], np.ndarray]:
     costs = region.costs
     out: dict[tuple[str, str], np.ndarray] = {}
     index = price_index(region)
@@ -328,7 +348,8 @@ def cost_lookup(region: Region, idx: _Index, a: Assumptions) -> dict[tuple[str, 
     if a.price_base and index:
         inflate = np.array([index.get(a.price_base, np.nan) / index.get(str(pb), np.nan) for pb in costs["price_base"]])
         inflate = np.where(np.isfinite(inflate), inflate, 1.0)
-    value = costs["cost_per_place"].to_numpy(dtype=float) * factor * inflate
+    # Councils quote cost per place to the pound after the location factor (North Yorkshire).
+    value = np.round(costs["cost_per_place"].to_numpy(dtype=float) * factor * inflate)
     for (phase, ptype), rows in costs.groupby(["phase", "project_type"]).groups.items():
         arr = np.full(len(idx.councils), np.nan)
         pos = costs.index.get_indexer(rows)
@@ -389,16 +410,11 @@ def forecast(region: Region, assumptions: Assumptions | None = None, scenario_na
         w = weights[AREA_PHASE_OF[phase]]
         by_area = w.T @ pupils[:, p, :]
         housing[:, :, lo:hi] += by_area[:, :, None] / (hi - lo)
-    housing = apply_flows(housing, _flows(region, idx))
+    housing = apply_flows(housing, _cached((region.flows, region.planning_areas), ("flows",), lambda: _flows(region, idx)))
     total = base + housing
     pupils_area = total.sum(axis=2)
 
-    schools = region.schools
-    cap_base = np.zeros(n_area)
-    for col, area_col in (("capacity_primary", "primary_planning_area"), ("capacity_secondary", "secondary_planning_area")):
-        ai = idx.areas.get_indexer(schools[area_col].astype("string").fillna(""))
-        ok = ai >= 0
-        np.add.at(cap_base, ai[ok], np.nan_to_num(schools[col].to_numpy(dtype=float))[ok])
+    cap_base = _cached((region.schools, region.planning_areas), ("capacity",), lambda: base_capacity(region, idx))
     capacity = cap.capacity_by_year(cap_base, region.capacity_changes, idx.areas, idx.area_phase, idx.years)
     sf = cap.shortfall(pupils_area, capacity, a.headroom, idx.places_per_fe)
 
@@ -439,10 +455,10 @@ def forecast(region: Region, assumptions: Assumptions | None = None, scenario_na
     area_cost_c = fund.group_sum(area_cost, idx.area_council, n_council)
     new_c = fund.group_sum(new, idx.area_council, n_council) + send_new
     cost_c = area_cost_c + send_cost
-    basic_need, other = _funding(region, idx)
+    basic_need, other = _cached((region.funding, idx), ("funding",), lambda: _funding(region, idx))
     gap = fund.funding_gap(cost_c, contrib_year, basic_need, other)
 
-    warnings = _placement_warnings(region)
+    warnings = list(_cached((region.site_areas,), ("warnings",), lambda: _placement_warnings(region)))
     return Results(
         shortfall=_shortfall_frame(idx, sf, base, housing),
         pupils=_pupils_frame(idx, base, housing),
@@ -454,6 +470,17 @@ def forecast(region: Region, assumptions: Assumptions | None = None, scenario_na
         provenance=provenance(region, a, scenario_name),
         warnings=warnings,
     )
+
+
+def base_capacity(region: Region, idx: _Index) -> np.ndarray:
+    """Base-year places per planning area: schools' primary and secondary capacity."""
+    schools = region.schools
+    cap_base = np.zeros(len(idx.areas))
+    for col, area_col in (("capacity_primary", "primary_planning_area"), ("capacity_secondary", "secondary_planning_area")):
+        ai = idx.areas.get_indexer(schools[area_col].astype("string").fillna(""))
+        ok = ai >= 0
+        np.add.at(cap_base, ai[ok], np.nan_to_num(schools[col].to_numpy(dtype=float))[ok])
+    return cap_base
 
 
 def _flows(region: Region, idx: _Index) -> np.ndarray:
@@ -494,54 +521,82 @@ def _placement_warnings(region: Region) -> list[str]:
 # --------------------------------------------------------------------------- frames
 
 
-def _grid(idx: _Index) -> dict[str, np.ndarray]:
-    n_year = len(idx.years)
-    return {
-        "council_code": np.repeat(idx.councils.to_numpy()[idx.area_council], n_year),
-        "council": np.repeat(idx.council_names[idx.area_council], n_year),
-        "planning_area_code": np.repeat(idx.areas.to_numpy(), n_year),
-        "planning_area": np.repeat(idx.area_names, n_year),
-        "phase": np.repeat(idx.area_phase, n_year),
-        "academic_year": np.tile([academic_year_label(y) for y in idx.years], len(idx.areas)),
-    }
+def _grid(idx: _Index) -> pd.DataFrame:
+    """Key columns of per-area-and-year tables (cached: strings are slow to build)."""
+
+    def compute():
+        n_year = len(idx.years)
+        labels = np.array([academic_year_label(y) for y in idx.years], dtype=object)
+        return pd.DataFrame(
+            {
+                "council_code": np.repeat(idx.councils.to_numpy(dtype=object)[idx.area_council], n_year),
+                "council": np.repeat(idx.council_names[idx.area_council], n_year),
+                "planning_area_code": np.repeat(idx.areas.to_numpy(dtype=object), n_year),
+                "planning_area": np.repeat(idx.area_names, n_year),
+                "phase": np.repeat(idx.area_phase, n_year),
+                "academic_year": np.tile(labels, len(idx.areas)),
+            }
+        )
+
+    return _cached((idx,), ("grid",), compute)
+
+
+def _grid_ncy(idx: _Index) -> tuple[pd.DataFrame, np.ndarray]:
+    """Key columns by area, year and NCY for the grades each area holds, and the mask used."""
+
+    def compute():
+        n_year = len(idx.years)
+        mask = np.repeat(idx.grade_mask[:, None, :], n_year, axis=1).ravel()
+        rows = np.repeat(np.arange(len(idx.areas) * n_year), N_NCY)[mask]
+        grid = _grid(idx).iloc[rows].reset_index(drop=True)
+        grid["ncy"] = np.tile(np.array(NCY_LABELS, dtype=object), len(idx.areas) * n_year)[mask]
+        return grid, mask
+
+    return _cached((idx,), ("grid_ncy",), compute)
+
+
+def _with(keys: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.DataFrame:
+    return pd.concat([keys, pd.DataFrame(values, index=keys.index)], axis=1)
 
 
 def _shortfall_frame(idx: _Index, sf: cap.Shortfall, base: np.ndarray, housing: np.ndarray) -> pd.DataFrame:
-    cols = _grid(idx)
-    cols.update(
-        pupils_forecast=sf.pupils.ravel(),
-        baseline_pupils=base.sum(axis=2).ravel(),
-        housing_pupils=housing.sum(axis=2).ravel(),
-        capacity=sf.capacity.ravel(),
-        headroom_places=sf.headroom_places.ravel(),
-        spare_places=sf.spare_places.ravel(),
-        places_needed=sf.places_needed.ravel(),
-        forms_of_entry_needed=sf.forms_of_entry_needed.ravel(),
+    return _with(
+        _grid(idx),
+        {
+            "pupils_forecast": sf.pupils.ravel(),
+            "baseline_pupils": base.sum(axis=2).ravel(),
+            "housing_pupils": housing.sum(axis=2).ravel(),
+            "capacity": sf.capacity.ravel(),
+            "headroom_places": sf.headroom_places.ravel(),
+            "spare_places": sf.spare_places.ravel(),
+            "places_needed": sf.places_needed.ravel(),
+            "forms_of_entry_needed": sf.forms_of_entry_needed.ravel(),
+        },
     )
-    return pd.DataFrame(cols)
 
 
 def _pupils_frame(idx: _Index, base: np.ndarray, housing: np.ndarray) -> pd.DataFrame:
     """Long table by area, year and NCY of the grades each area holds."""
-    n_area, n_year, n_g = base.shape
-    mask = np.repeat(idx.grade_mask[:, None, :], n_year, axis=1).ravel()
-    grid = _grid(idx)
-    cols = {k: np.repeat(v, n_g)[mask] for k, v in grid.items()}
-    cols["ncy"] = np.tile(np.array(NCY_LABELS, dtype=object), n_area * n_year)[mask]
-    cols["baseline_pupils"] = base.ravel()[mask]
-    cols["housing_pupils"] = housing.ravel()[mask]
-    cols["pupils_forecast"] = cols["baseline_pupils"] + cols["housing_pupils"]
-    return pd.DataFrame(cols)
+    keys, mask = _grid_ncy(idx)
+    b = base.ravel()[mask]
+    h = housing.ravel()[mask]
+    return _with(keys, {"baseline_pupils": b, "housing_pupils": h, "pupils_forecast": b + h})
 
 
 def _funding_frame(idx, new_c, cost_c, contrib, bn, other, gap) -> pd.DataFrame:
-    n_year = len(idx.years)
-    n_c = len(idx.councils)
-    return pd.DataFrame(
+    def keys():
+        n_year, n_c = len(idx.years), len(idx.councils)
+        return pd.DataFrame(
+            {
+                "council_code": np.repeat(idx.councils.to_numpy(dtype=object), n_year),
+                "council": np.repeat(idx.council_names, n_year),
+                "academic_year": np.tile(np.array([academic_year_label(y) for y in idx.years], dtype=object), n_c),
+            }
+        )
+
+    return _with(
+        _cached((idx,), ("council_grid",), keys),
         {
-            "council_code": np.repeat(idx.councils.to_numpy(), n_year),
-            "council": np.repeat(idx.council_names, n_year),
-            "academic_year": np.tile([academic_year_label(y) for y in idx.years], n_c),
             "places_needed": new_c.ravel(),
             "cost": cost_c.ravel(),
             "contributions": contrib.ravel(),
@@ -549,53 +604,56 @@ def _funding_frame(idx, new_c, cost_c, contrib, bn, other, gap) -> pd.DataFrame:
             "other_funding": other.ravel(),
             "funding_gap": gap.ravel(),
             "cumulative_funding_gap": np.cumsum(gap, axis=1).ravel(),
-        }
+        },
     )
 
 
 def _site_base(region: Region) -> pd.DataFrame:
     s = region.sites
-    return pd.DataFrame(
-        {
-            "site_id": s["site_id"].astype(str).to_numpy(),
-            "site": s["site"].astype(str).to_numpy(),
-            "council_code": s["council_code"].astype(str).to_numpy(),
-        }
-    )
+    return pd.DataFrame({c: s[c].array for c in ("site_id", "site", "council_code")})
+
+
+def _placement_summary(region: Region) -> pd.DataFrame:
+    """Main planning area of each site per phase, and how it was placed (cached)."""
+
+    def compute():
+        sa = region.site_areas
+        out = pd.DataFrame(index=pd.Index(sa["id"].unique(), name="site_id"))
+        for phase in ("primary", "secondary"):
+            rows = sa[sa["phase"] == phase].sort_values("share", ascending=False).drop_duplicates("id")
+            out[f"{phase}_planning_area"] = rows.set_index("id")["planning_area_code"].reindex(out.index)
+        out["placement"] = sa.groupby("id")["method"].agg(lambda x: ",".join(sorted(set(x)))).reindex(out.index)
+        return out
+
+    return _cached((region.site_areas,), ("placement",), compute)
 
 
 def _contributions_frame(region, idx, dwellings, yields, sought, large) -> pd.DataFrame:
-    out = _site_base(region)
-    out["dwellings"] = dwellings
-    out["at_or_above_threshold"] = large
+    values = {"dwellings": dwellings, "at_or_above_threshold": large}
     for p, phase in enumerate(PHASES):
-        out[f"yield_{phase}"] = yields[:, p]
-        out[f"contribution_{phase}"] = sought[:, p]
-    out["contribution_total"] = sought.sum(axis=1)
-    return out
+        values[f"yield_{phase}"] = yields[:, p]
+        values[f"contribution_{phase}"] = sought[:, p]
+    values["contribution_total"] = sought.sum(axis=1)
+    return _with(_site_base(region), values)
 
 
 def _sites_frame(region, idx, dwellings, built, pupils, sought, unfunded, large) -> pd.DataFrame:
     s = region.sites
-    out = _site_base(region)
-    out["status"] = s["status"].astype(str).to_numpy()
-    out["dwellings"] = dwellings
-    out["first_year"] = s["first_year"].to_numpy()
-    out["build_rate"] = s["build_rate"].to_numpy()
-    out["completed_in_horizon"] = built.sum(axis=1)
+    keys = _site_base(region)
+    keys["status"] = s["status"].array
+    values = {
+        "dwellings": dwellings,
+        "first_year": s["first_year"].to_numpy(),
+        "build_rate": s["build_rate"].to_numpy(),
+        "completed_in_horizon": built.sum(axis=1),
+    }
     for p, phase in enumerate(PHASES):
-        out[f"peak_{phase}_pupils"] = pupils[:, p, :].max(axis=1) if pupils.shape[2] else 0.0
-    out["contribution_total"] = sought.sum(axis=1)
-    out["unfunded_cost"] = unfunded.sum(axis=1)
-    out["at_or_above_threshold"] = large
+        values[f"peak_{phase}_pupils"] = pupils[:, p, :].max(axis=1) if pupils.shape[2] else np.zeros(len(s))
+    values.update(contribution_total=sought.sum(axis=1), unfunded_cost=unfunded.sum(axis=1), at_or_above_threshold=large)
+    out = _with(keys, values)
     if not region.site_areas.empty:
-        sa = region.site_areas
-        for phase in ("primary", "secondary"):
-            rows = sa[sa["phase"] == phase].sort_values("share", ascending=False).drop_duplicates("id")
-            m = dict(zip(rows["id"], rows["planning_area_code"]))
-            out[f"{phase}_planning_area"] = out["site_id"].map(m)
-        meth = sa.groupby("id")["method"].agg(lambda x: ",".join(sorted(set(x))))
-        out["placement"] = out["site_id"].map(meth)
+        summary = _placement_summary(region).reindex(s["site_id"].to_numpy(dtype=object))
+        out = pd.concat([out, summary.reset_index(drop=True)], axis=1)
     return out
 
 
@@ -603,7 +661,7 @@ def _small_sites_frame(region, idx, dwellings, yields, unfunded, large, site_cou
     small = ~large & (dwellings > 0)
     n_c = len(idx.councils)
     cols = {
-        "council_code": idx.councils.to_numpy(),
+        "council_code": idx.councils.to_numpy(dtype=object),
         "council": idx.council_names,
         "sites": fund.group_sum(small.astype(float), site_council, n_c),
         "dwellings": fund.group_sum(dwellings * small, site_council, n_c),
@@ -616,15 +674,16 @@ def _small_sites_frame(region, idx, dwellings, yields, unfunded, large, site_cou
 
 def _headroom_frame(region: Region, idx: _Index, sf: cap.Shortfall, a: Assumptions) -> pd.DataFrame:
     spare = np.clip(sf.capacity - sf.pupils * (1 + a.headroom), 0, None)
-    yields = site_yields(pd.DataFrame(index=[0]), region.yields, "all", a.yield_multipliers)[0]
+    yields = _cached((region.yields,), ("all_yields", json.dumps(a.yield_multipliers, sort_keys=True)),
+                     lambda: site_yields(pd.DataFrame(index=[0]), region.yields, "all", a.yield_multipliers)[0])
     per_dwelling = np.where(
         idx.area_phase == "primary",
         yields[PHASES.index("primary")],
         yields[PHASES.index("secondary")] + yields[PHASES.index("sixth_form")],
     )
     return development_headroom(
-        idx.councils.to_numpy()[idx.area_council], idx.areas.to_numpy(), idx.area_names, idx.area_phase,
-        spare, per_dwelling, idx.places_per_fe,
+        idx.councils.to_numpy(dtype=object)[idx.area_council], idx.areas.to_numpy(dtype=object), idx.area_names,
+        idx.area_phase, spare, per_dwelling, idx.places_per_fe,
     )
 
 

@@ -1,0 +1,3 @@
+from placeplan.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""The ``placeplan`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 3
+
+
+def _summary(results, region) -> str:
+    sf = results.shortfall
+    fg = results.funding_gap
+    meta = region.meta_dict
+    lines = [
+        f"Region: {meta.get('region_name', region.source)}",
+        f"Base year {region.base_year} (census {region.base_academic_year}/{(region.base_academic_year + 1) % 100:02d}); "
+        f"forecast {sf['academic_year'].iloc[0]} to {sf['academic_year'].iloc[-1]}",
+        "",
+    ]
+    peak = sf.groupby(["council", "phase", "planning_area_code"])["places_needed"].max().groupby(["council", "phase"]).sum()
+    areas_short = sf[sf["places_needed"] > 0].groupby(["council", "phase"])["planning_area_code"].nunique()
+    money = fg.groupby("council")[["cost", "contributions", "basic_need", "other_funding", "funding_gap"]].sum()
+    table = []
+    for council in sorted(sf["council"].unique()):
+        row = {"council": council}
+        for phase in ("primary", "secondary"):
+            p = float(peak.get((council, phase), 0.0))
+            row[f"{phase} places needed (peak, sum of areas)"] = f"{p:,.0f}"
+            row[f"{phase} FE"] = f"{p / (210 if phase == 'primary' else 150):.1f}"
+            row[f"{phase} areas short"] = int(areas_short.get((council, phase), 0))
+        m = money.loc[council]
+        row["cost £m"] = f"{m['cost'] / 1e6:,.1f}"
+        row["contributions £m"] = f"{m['contributions'] / 1e6:,.1f}"
+        row["Basic Need £m"] = f"{m['basic_need'] / 1e6:,.1f}"
+        row["funding gap £m"] = f"{m['funding_gap'] / 1e6:,.1f}"
+        table.append(row)
+    lines.append(pd.DataFrame(table).set_index("council").T.to_string())
+    if results.warnings:
+        lines += ["", f"{len(results.warnings)} warning(s):"] + [f"  - {w}" for w in results.warnings[:20]]
+    lines += ["", f"Sources: {meta.get('sources', 'not stated')}", f"Licence: {meta.get('licence', 'not stated')}"]
+    return "\n".join(lines)
+
+
+def cmd_forecast(args) -> int:
+    import placeplan as pp
+
+    region = pp.load_region(args.region)
+    scenario = pp.load_scenario(args.scenario) if args.scenario else None
+    overrides = {}
+    if args.headroom is not None:
+        overrides["headroom"] = args.headroom
+    if args.baseline:
+        overrides["baseline_method"] = args.baseline
+    if scenario is not None:
+        changed, assumptions = pp.apply_scenario(region, scenario)
+        assumptions = assumptions.replace(**overrides)
+        from placeplan.model.forecast import forecast
+
+        results = forecast(changed, assumptions, scenario_name=f"{scenario.name} ({scenario.digest()})")
+    else:
+        results = pp.forecast(region, assumptions=region.assumptions(**overrides))
+    print(_summary(results, region))
+    if args.out:
+        path = pp.export_results(results, args.out)
+        print(f"\nwrote {path}")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    import placeplan as pp
+
+    path = Path(args.path)
+    if path.suffix.lower() in (".csv", ".xlsx", ".xlsm"):
+        sites, traj = pp.read_sites(path)
+        print(f"{path}: valid sites file ({len(sites)} sites, {len(traj)} trajectory rows)")
+        return EXIT_OK
+    if path.suffix.lower() == ".json":
+        pp.load_scenario(path)
+        print(f"{path}: valid scenario")
+        return EXIT_OK
+    region = pp.load_region(path)
+    counts = ", ".join(f"{len(getattr(region, n))} {n}" for n in ("councils", "planning_areas", "schools", "zones", "sites"))
+    print(f"{path}: valid region bundle ({counts})")
+    near = region.site_areas[region.site_areas["method"] == "nearest"] if len(region.site_areas) else []
+    for row in getattr(near, "itertuples", lambda: [])():
+        print(f"  warning: site {row.id} is outside every {row.phase} planning area; nearest is {row.planning_area_code} ({row.distance_m:,.0f} m)")
+    return EXIT_OK
+
+
+def cmd_app(args) -> int:
+    script = Path(__file__).resolve().parent / "app" / "main.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    env = dict(os.environ)
+    if args.region:
+        env["PLACEPLAN_REGION"] = str(Path(args.region).resolve())
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from placeplan.io.templates import write_templates
+
+    for path in write_templates(Path(args.folder)):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="placeplan", description="School place planning across councils.")
+    ap.add_argument("--version", action="version", version=_version())
+    sub = ap.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("forecast", help="forecast pupils, shortfall and funding gap")
+    f.add_argument("--region", help="region bundle (GeoPackage); default: the embedded demo region")
+    f.add_argument("--scenario", help="scenario JSON applied to the region")
+    f.add_argument("--out", help="write results: .xlsx (all sheets + provenance) or .csv (shortfall)")
+    f.add_argument("--headroom", type=float, help="operating margin, e.g. 0.02 for 2%%")
+    f.add_argument("--baseline", choices=["population", "cohort_survival", "none"], help="baseline method")
+    f.set_defaults(func=cmd_forecast)
+    v = sub.add_parser("validate", help="check a region bundle, sites file or scenario")
+    v.add_argument("path")
+    v.set_defaults(func=cmd_validate)
+    a = sub.add_parser("app", help="start the browser app on the demo region")
+    a.add_argument("--region", help="region bundle; default: the embedded demo region")
+    a.add_argument("--port", type=int, default=8501)
+    a.set_defaults(func=cmd_app)
+    t = sub.add_parser("template", help="write CSV/XLSX templates a council can fill in")
+    t.add_argument("folder", nargs="?", default="placeplan-templates")
+    t.set_defaults(func=cmd_template)
+    return ap
+
+
+def _version() -> str:
+    from placeplan import __version__
+
+    return f"placeplan {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from placeplan.errors import ValidationError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValidationError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+    except Exception as exc:  # never a traceback for a user; the message says what failed
+        print(f"placeplan: internal error: {type(exc).__name__}: {exc}\n"
+              "Please report it with the command you ran.", file=sys.stderr)
+        if os.environ.get("PLACEPLAN_DEBUG"):
+            raise
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""A whole forecast of the tiny two-council region, worked by hand (see conftest)."""
+
+import pandas as pd
+import pytest
+
+import placeplan as pp
+from placeplan.io.bundle import region_from_frames
+from tests.conftest import tiny_frames
+
+
+def row(frame, **where):
+    sel = frame
+    for k, v in where.items():
+        sel = sel[sel[k] == v]
+    assert len(sel) == 1, where
+    return sel.iloc[0]
+
+
+def test_straddling_site_is_split_by_area(tiny_region):
+    sa = tiny_region.site_areas
+    prim = sa[sa["phase"] == "primary"].set_index("planning_area_code")["share"]
+    assert prim.to_dict() == pytest.approx({"PA1": 0.5, "PB1": 0.5})
+    assert set(sa["method"]) == {"overlap"}
+
+
+def test_hand_calculated_forecast_with_cross_border_flow(flows_frame):
+    region = region_from_frames(tiny_frames(flows=flows_frame), source="tiny")
+    res = pp.forecast(region)
+    sf = res.shortfall
+    assert sf["academic_year"].unique().tolist() == ["2015/16", "2016/17", "2017/18", "2018/19", "2019/20"]
+    # Population is flat (no migration, births held), so the baseline holds base rolls.
+    assert row(sf, planning_area_code="PA1", academic_year="2015/16")["pupils_forecast"] == pytest.approx(200)
+    # 100 homes built in 2016/17 first yield in 2017/18: 100 x 0.25 = 25 primary pupils, half
+    # living on each side; 20% of Beeton's go to Aville's schools.
+    assert row(sf, planning_area_code="PA1", academic_year="2017/18")["pupils_forecast"] == pytest.approx(200 + 12.5 + 2.5)
+    assert row(sf, planning_area_code="PB1", academic_year="2017/18")["pupils_forecast"] == pytest.approx(300 + 10)
+    r = row(sf, planning_area_code="PA1", academic_year="2018/19")
+    assert r["pupils_forecast"] == pytest.approx(230)
+    assert r["places_needed"] == pytest.approx(230 * 1.02 - 210)
+    assert r["forms_of_entry_needed"] == pytest.approx((230 * 1.02 - 210) / 210)
+    assert row(sf, planning_area_code="PA1", academic_year="2016/17")["places_needed"] == 0
+    # Secondary: 0.1 per dwelling, half each side, no flows.
+    assert row(sf, planning_area_code="SB1", academic_year="2018/19")["pupils_forecast"] == pytest.approx(510)
+    # Pupils are conserved by the flow.
+    total = sf.groupby("academic_year")["pupils_forecast"].sum()
+    assert total["2018/19"] == pytest.approx(200 + 300 + 600 + 500 + 50 + 20)
+
+    fg = res.funding_gap.set_index(["council_code", "academic_year"])
+    # New places in Aville: 9.3 in 2017/18 and 15.3 more in 2018/19, at £20,000 (expansion).
+    assert fg.loc[("A", "2017/18"), "places_needed"] == pytest.approx(215 * 1.02 - 210)
+    assert fg.loc[("A", "2017/18"), "cost"] == pytest.approx((215 * 1.02 - 210) * 20_000)
+    assert fg.loc[("A", "2018/19"), "cost"] == pytest.approx((230 - 215) * 1.02 * 20_000)
+    # Contribution: 200 x 0.25 x £20,000 for the half of the site in the short area, paid
+    # as homes complete (100 in 2016/17, 100 in 2017/18).
+    c = row(res.contributions, site_id="S1")
+    assert c["contribution_primary"] == pytest.approx(200 * 0.25 * 20_000 * 0.5)
+    assert c["contribution_secondary"] == 0
+    assert fg.loc[("A", "2016/17"), "contributions"] == pytest.approx(250_000)
+    assert fg.loc[("A", "2016/17"), "funding_gap"] == pytest.approx(-250_000)
+    assert fg.loc[("B", "2018/19"), "funding_gap"] == 0
+
+
+def test_basic_need_and_other_funding_reduce_the_gap(tiny_region, flows_frame):
+    funding = pd.DataFrame([
+        {"council_code": "A", "academic_year": 2018, "source": "basic_need", "amount": 100_000.0},
+        {"council_code": "A", "academic_year": 2018, "source": "other", "amount": 6_000.0},
+    ])
+    region = region_from_frames(tiny_frames(flows=flows_frame, funding=funding), source="tiny")
+    fg = pp.forecast(region).funding_gap.set_index(["council_code", "academic_year"])
+    assert fg.loc[("A", "2018/19"), "funding_gap"] == pytest.approx(15 * 1.02 * 20_000 - 106_000)
+
+
+def test_small_sites_pay_nothing_and_are_shown(flows_frame):
+    frames = tiny_frames(flows=flows_frame)
+    frames["sites"].loc[0, "dwellings"] = 8  # below the threshold of 10
+    frames["sites"].loc[0, "build_rate"] = 8
+    frames["schools"].loc[0, "capacity_primary"] = 150  # Aville short anyway
+    res = pp.forecast(region_from_frames(frames, source="tiny"))
+    assert res.contributions["contribution_total"].sum() == 0
+    small = res.small_sites.set_index("council_code")
+    assert small.loc["A", "dwellings"] == 8
+    assert small.loc["A", "pupils_primary"] == pytest.approx(2.0)
+    assert small.loc["A", "unfunded_cost"] == pytest.approx(8 * 0.25 * 20_000 * 0.5)
+
+
+def test_phased_build_out_with_yield_profile():
+    profile = pd.DataFrame([
+        {"phase": "primary", "years_since_completion": 0, "multiplier": 0.5},
+        {"phase": "primary", "years_since_completion": 1, "multiplier": 1.0},
+        {"phase": "primary", "years_since_completion": 2, "multiplier": 1.5},
+    ])
+    frames = tiny_frames(yield_profile=profile)
+    res = pp.forecast(region_from_frames(frames, source="tiny"))
+    h = res.shortfall[res.shortfall["phase"] == "primary"].groupby("academic_year")["housing_pupils"].sum()
+    # 100 homes in 2016/17 and 100 in 2017/18, 0.25 each; profile 0.5, 1, 1.5 then held.
+    assert h.tolist() == pytest.approx([0, 0, 25 * 0.5, 25 * 1.0 + 25 * 0.5, 25 * 1.5 + 25 * 1.0])
+
+
+def test_new_school_cost_when_need_reaches_a_form_of_entry():
+    frames = tiny_frames()
+    frames["sites"].loc[0, ["dwellings", "build_rate"]] = [4000, 4000]
+    res = pp.forecast(region_from_frames(frames, source="tiny"))
+    fg = res.funding_gap.set_index(["council_code", "academic_year"])
+    # 4000 x 0.25 / 2 = 500 primary pupils in Aville from 2017/18: need 700 x 1.02 - 210.
+    need = 700 * 1.02 - 210
+    sf = res.shortfall.set_index(["planning_area_code", "academic_year"])
+    assert sf.loc[("PA1", "2017/18"), "places_needed"] == pytest.approx(need)
+    a_cost = fg.loc[("A", "2017/18"), "cost"]
+    sec_need = sf.loc[("SA1", "2017/18"), "places_needed"]
+    assert a_cost == pytest.approx(need * 25_000 + sec_need * 28_000)
+
+
+def test_development_headroom(tiny_region):
+    dh = pp.forecast(tiny_region).development_headroom.set_index("planning_area_code")
+    # Beeton primary: 420 places, at most 300 + 25 (half the site, 2019/20) pupils x 1.02.
+    spare = 420 - 325 * 1.02
+    assert dh.loc["PB1", "min_spare_places"] == pytest.approx(spare)
+    assert dh.loc["PB1", "dwellings_before_shortfall"] == pytest.approx(spare // 0.25)
+    assert dh.loc["PB1", "dwellings_per_form_of_entry"] == pytest.approx(840)
+    assert dh.loc["PB1", "dwellings_needing_new_school"] == pytest.approx(-(-(spare + 210) // 0.25))
+
+
+def test_cohort_survival_baseline_from_roll_history():
+    hist = []
+    for y, r_ in zip((2012, 2013, 2014), ((100, 90, 80), (110, 95, 88), (120, 99, 91))):
+        for g, n in enumerate(r_):
+            hist.append({"planning_area_code": "PA1", "academic_year": y, "ncy": g, "pupils": float(n)})
+    frames = tiny_frames(roll_history=pd.DataFrame(hist))
+    region = region_from_frames(frames, source="tiny")
+    res = pp.forecast(region, assumptions=region.assumptions(baseline_method="cohort_survival"))
+    p = res.pupils[(res.pupils["planning_area_code"] == "PA1") & (res.pupils["academic_year"] == "2015/16")]
+    base = p.set_index("ncy")["baseline_pupils"]
+    # Reception held at 120 (flat population); Y1 = 120 x 0.925; Y2 = 99 x 0.96783626.
+    assert base["R"] == pytest.approx(120)
+    assert base["Y1"] == pytest.approx(111)
+    assert base["Y2"] == pytest.approx(95.8158, abs=5e-5)
