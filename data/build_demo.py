@@ -450,9 +450,37 @@ def build(raw: Path, out: Path) -> dict:
         else:
             pyogrio.write_dataframe(pd.DataFrame(frame), tmp, layer=name)
     os.replace(tmp, out)
-    rep = pd.DataFrame(report, columns=["layer", "id", "name", "reason"]).sort_values(["layer", "id"])
+    report.extend(placement_exceptions(schools, sites, pa))
+    rep = pd.DataFrame(report, columns=["layer", "id", "name", "reason"]).sort_values(["layer", "id", "reason"])
     rep.to_csv(out.parent / "demo_build_report.csv", index=False)
     return tables
+
+
+def placement_exceptions(schools: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, pa: gpd.GeoDataFrame) -> list:
+    """Schools and sites whose location is not inside a planning area of their own council."""
+    out = []
+    areas = pa[pa.geometry.notna()]
+    for layer, frame, id_col, name_col in (("schools", schools, "urn", "school"), ("sites", sites, "site_id", "site")):
+        located = frame[frame.geometry.notna()]
+        for phase in ("primary", "secondary"):
+            if layer == "schools":
+                located_phase = located[located[f"capacity_{phase}"] > 0]
+            else:
+                located_phase = located
+            hit = gpd.sjoin(located_phase[[id_col, name_col, "council_code", "geometry"]],
+                            areas.loc[areas["phase"] == phase, ["planning_area_code", "council_code", "geometry"]],
+                            how="left", predicate="within", lsuffix="own", rsuffix="area")
+            hit = hit.drop_duplicates(id_col)
+            outside = hit["planning_area_code"].isna()
+            other = ~outside & (hit["council_code_own"] != hit["council_code_area"])
+            for r in hit[outside].itertuples():
+                out.append((layer, getattr(r, id_col), getattr(r, name_col),
+                            f"location outside every {phase} planning area (placed in the nearest)"))
+            for r in hit[other].itertuples():
+                out.append((layer, getattr(r, id_col), getattr(r, name_col),
+                            f"location in a {phase} planning area of another council ({r.council_code_area}); "
+                            "its own council's code is kept"))
+    return out
 
 
 def table_digest(path: Path) -> dict[str, str]:

@@ -23,6 +23,11 @@ def _to_year(value: object) -> float:
         return np.inf  # marks unreadable
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value a user would recognise in messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_offset: int) -> tuple[pd.Series, list[Problem]]:
     """Return the column converted to its kind, and the problems of its values."""
     problems: list[Problem] = []
@@ -32,7 +37,7 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
     def report(mask: np.ndarray, message) -> None:
         rows = np.flatnonzero(mask)
         for r in rows[:MAX_PER_COLUMN]:
-            text = message(raw.iloc[r]) if callable(message) else message
+            text = message(_plain(raw.iloc[r])) if callable(message) else message
             problems.append(Problem(file, layer, int(r) + row_offset, col.name, text))
         if len(rows) > MAX_PER_COLUMN:
             problems.append(Problem(file, layer, None, col.name, f"... {len(rows) - MAX_PER_COLUMN} more rows like these"))

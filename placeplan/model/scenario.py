@@ -133,7 +133,7 @@ class Scenario:
         if not isinstance(assum, dict):
             bad("assumptions", "must be an object")
         else:
-            for k, v in assum.items():
+            for k in assum:
                 if k not in ASSUMPTION_FIELDS:
                     bad(f"assumptions.{k}", f"unknown assumption; known: {sorted(ASSUMPTION_FIELDS)}")
             try:

@@ -1,0 +1,81 @@
+"""The command line, run as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+import pytest
+
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "placeplan", *args], capture_output=True, text=True, env=ENV, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo_xlsx(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "demo.xlsx"
+    r = run("forecast", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    return out, r.stdout
+
+
+def test_forecast_demo_prints_summary_and_writes_xlsx(demo_xlsx):
+    out, stdout = demo_xlsx
+    assert "Base year 2015" in stdout and "funding gap £m" in stdout and "Open Government Licence v3.0" in stdout
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert wb.sheetnames[:5] == ["shortfall", "funding_gap", "contributions", "sites", "provenance"] or \
+        {"shortfall", "funding_gap", "contributions", "sites", "provenance"} <= set(wb.sheetnames)
+    fg = pd.read_excel(out, sheet_name="funding_gap")
+    assert fg.columns.tolist()[:9] == ["council_code", "council", "academic_year", "places_needed", "cost",
+                                       "contributions", "basic_need", "other_funding", "funding_gap"]
+    assert sorted(fg["council"].unique()) == ["Bedford", "Buckinghamshire", "Central Bedfordshire", "Milton Keynes"]
+
+
+def test_forecast_csv_and_scenario(tmp_path):
+    scen = tmp_path / "s.json"
+    scen.write_text(json.dumps({"name": "bigger", "add_sites": [
+        {"site_id": "NEW1", "council_code": "E06000042", "dwellings": 3000, "easting": 485000, "northing": 238000,
+         "first_year": 2016, "build_rate": 300}]}))
+    out = tmp_path / "s.csv"
+    r = run("forecast", "--scenario", str(scen), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    sf = pd.read_csv(out)
+    assert sf["housing_pupils"].sum() > 0
+    prov = pd.read_csv(tmp_path / "s.provenance.csv")
+    assert prov.loc[prov["key"] == "scenario", "value"].iloc[0].startswith("bigger (")
+
+
+def test_validate_exit_codes(tmp_path):
+    ok = run("validate", "data/demo_region.gpkg")
+    assert ok.returncode == 0 and "valid region bundle" in ok.stdout
+    bad = tmp_path / "bad.gpkg"
+    bad.write_text("hello")
+    r = run("validate", str(bad))
+    assert r.returncode == 1
+    assert "not a GeoPackage" in r.stderr and "Traceback" not in r.stderr
+    missing = run("validate", str(tmp_path / "nope.gpkg"))
+    assert missing.returncode == 1 and "file not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_bad_scenario_gives_message_not_traceback(tmp_path):
+    scen = tmp_path / "s.json"
+    scen.write_text('{"remove_sites": ["NOPE"]}')
+    r = run("forecast", "--scenario", str(scen))
+    assert r.returncode == 1
+    assert "remove_sites" in r.stderr and "NOPE" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_template_files_validate(tmp_path):
+    r = run("template", str(tmp_path / "t"))
+    assert r.returncode == 0
+    for name in ("sites.csv", "sites.xlsx"):
+        v = run("validate", str(tmp_path / "t" / name))
+        assert v.returncode == 0, v.stderr

@@ -1,0 +1,111 @@
+"""Scenarios: applied by a pure function, compared, round-tripped, checked."""
+
+import json
+
+import pytest
+
+import placeplan as pp
+from placeplan.model.scenario import Scenario, apply_scenario, compare, scenario_changes
+
+
+def test_apply_does_not_change_the_base(tiny_region):
+    before = tiny_region.sites.copy()
+    s = Scenario(name="edit", edit_sites={"S1": {"dwellings": 400, "delay_years": 1}})
+    changed, _ = apply_scenario(tiny_region, s)
+    assert tiny_region.sites.equals(before)
+    assert changed.sites.loc[0, "dwellings"] == 400
+    assert changed.sites.loc[0, "first_year"] == 2017
+
+
+def test_add_site_by_location_and_by_planning_area(tiny_region):
+    s = Scenario(add_sites=[
+        {"site_id": "N1", "site": "East", "council_code": "B", "dwellings": 100, "easting": 403500, "northing": 201000,
+         "first_year": 2016, "build_rate": 100},
+        {"site_id": "N2", "council_code": "A", "dwellings": 40, "planning_area_code": "PA1"},
+    ])
+    changed, _ = apply_scenario(tiny_region, s)
+    sa = changed.site_areas.set_index(["id", "phase"])
+    assert sa.loc[("N1", "primary"), "planning_area_code"] == "PB1"
+    assert sa.loc[("N2", "primary"), "planning_area_code"] == "PA1"
+    assert sa.loc[("N2", "primary"), "method"] == "chosen"
+    base = pp.forecast(tiny_region).shortfall.set_index(["planning_area_code", "academic_year"])
+    res = pp.forecast(tiny_region, s).shortfall.set_index(["planning_area_code", "academic_year"])
+    assert (res.loc[("PB1", "2017/18"), "pupils_forecast"] - base.loc[("PB1", "2017/18"), "pupils_forecast"]) == pytest.approx(25)
+
+
+def test_remove_site_and_levers(tiny_region):
+    none = pp.forecast(tiny_region, Scenario(remove_sites=["S1"]))
+    assert none.shortfall["housing_pupils"].sum() == 0
+    delayed = pp.forecast(tiny_region, Scenario(assumptions={"delay_years": 10}))
+    assert delayed.shortfall["housing_pupils"].sum() == 0
+    more = pp.forecast(tiny_region, Scenario(assumptions={"yield_multipliers": {"primary": 2.0}}))
+    base = pp.forecast(tiny_region)
+    m = more.shortfall.query("phase == 'primary'")["housing_pupils"].sum()
+    assert m == pytest.approx(2 * base.shortfall.query("phase == 'primary'")["housing_pupils"].sum())
+
+
+def test_headroom_costs_and_capacity_changes(tiny_region):
+    s = Scenario(
+        assumptions={"headroom": 0.05},
+        costs=[{"council_code": "A", "phase": "primary", "project_type": "expansion", "cost_per_place": 30_000.0}],
+        capacity_changes=[{"planning_area_code": "PA1", "phase": "primary", "academic_year": "2017/18", "places": 30}],
+    )
+    res = pp.forecast(tiny_region, s)
+    sf = res.shortfall.set_index(["planning_area_code", "academic_year"])
+    assert sf.loc[("PA1", "2017/18"), "capacity"] == 240
+    # 200 + 12.5 pupils (no flows here) x 1.05 = 223.1 < 240
+    assert sf.loc[("PA1", "2017/18"), "places_needed"] == 0
+    assert sf.loc[("PA1", "2016/17"), "places_needed"] == pytest.approx(0.0)
+    prov = dict(zip(res.provenance["key"], res.provenance["value"]))
+    assert json.loads(prov["assumption.headroom"]) == 0.05
+    assert prov["scenario"].startswith("base (")
+
+
+def test_compare_two_scenarios(tiny_region):
+    a = pp.forecast(tiny_region)
+    b = pp.forecast(tiny_region, Scenario(edit_sites={"S1": {"dwellings": 1000, "build_rate": 500}}))
+    diff = compare(a, b, "base", "big")
+    short = diff["shortfall"].set_index(["planning_area_code", "academic_year"])
+    assert short.loc[("PA1", "2018/19"), "places_needed_change"] > 0
+    assert (diff["funding_gap"]["cost_change"] >= 0).all()
+
+
+def test_scenario_json_roundtrip_and_changes():
+    s = Scenario(name="x", edit_sites={"S1": {"dwellings": 10}}, assumptions={"headroom": 0.04})
+    back = Scenario.from_json(s.to_json())
+    assert back == s and back.digest() == s.digest()
+    t = Scenario(name="y", edit_sites={"S1": {"dwellings": 20}}, assumptions={"headroom": 0.04}, remove_sites=["Q"])
+    ch = scenario_changes(s, t)
+    assert ch["change"].tolist() == ["edit_sites.S1", "remove_sites"]
+
+
+@pytest.mark.parametrize(
+    "doc, where",
+    [
+        ([1, 2], None),
+        ({"sites": []}, "sites"),
+        ({"edit_sites": {"S1": {"dwellings": -3}}}, "edit_sites.S1.dwellings"),
+        ({"edit_sites": {"S1": {"colour": "red"}}}, "edit_sites.S1.colour"),
+        ({"assumptions": {"headroom": 2}}, "assumptions.headroom"),
+        ({"assumptions": {"baseline_method": "magic"}}, "assumptions.baseline_method"),
+        ({"add_sites": [{"site_id": "N", "council_code": "A", "dwellings": 5}]}, "easting"),
+    ],
+)
+def test_bad_scenarios_are_named(doc, where):
+    with pytest.raises(pp.ValidationError) as exc:
+        Scenario.from_dict(doc, "s.json")
+    assert exc.value.problems[0].column == where
+
+
+def test_scenario_naming_unknown_site(tiny_region):
+    with pytest.raises(pp.ValidationError) as exc:
+        apply_scenario(tiny_region, Scenario(remove_sites=["nope"]))
+    assert "no site 'nope'" in str(exc.value)
+
+
+def test_invalid_json(tmp_path):
+    p = tmp_path / "s.json"
+    p.write_text("{not json")
+    with pytest.raises(pp.ValidationError) as exc:
+        pp.load_scenario(p)
+    assert "not valid JSON" in str(exc.value)
