@@ -57,7 +57,7 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             "planning_areas",
-            "School planning areas; primary and secondary areas are separate layers of the same table.",
+            "School planning areas, one row each; primary and secondary areas are separate rows with their own codes.",
             (
                 Column("planning_area_code", "str", "DfE planning-area code (unique across phases)", unique=True),
                 Column("planning_area", "str", "name"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,19 +108,28 @@ def _make_index(region: Region, a: Assumptions) -> _Index:
 
 # --------------------------------------------------------------------------- baseline
 
-_BASELINE_CACHE: dict = {}
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 256
+_CACHE_LOCK = threading.Lock()
 
 
 def _cached(key_objects: tuple, params: tuple, compute):
-    """Memoise on the identity of the input frames (kept alive in the cache) and params."""
+    """Memoise on the identity of the input frames and on params (least recently used out).
+
+    Frames are never changed in place (scenarios make new ones), so identity is content;
+    the entry keeps its frames alive so an id is never reused while cached.
+    """
     key = tuple(id(o) for o in key_objects) + params
-    hit = _BASELINE_CACHE.get(key)
-    if hit is not None and all(x is y for x, y in zip(hit[0], key_objects)):
-        return hit[1]
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and all(x is y for x, y in zip(hit[0], key_objects)):
+            _CACHE.move_to_end(key)
+            return hit[1]
     value = compute()
-    if len(_BASELINE_CACHE) > 32:
-        _BASELINE_CACHE.clear()
-    _BASELINE_CACHE[key] = (key_objects, value)
+    with _CACHE_LOCK:
+        _CACHE[key] = (key_objects, value)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return value
 
 

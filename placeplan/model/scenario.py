@@ -240,26 +240,19 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
     if problems:
         raise ValidationError(problems)
 
-    keep = ~sites["site_id"].astype(str).isin(scenario.remove_sites)
-    new_sites = sites[keep].copy()
-    if scenario.edit_sites:
-        pos = pd.Index(new_sites["site_id"].astype(str))
-        for sid, change in scenario.edit_sites.items():
-            if sid not in pos:
-                continue
-            r = pos.get_loc(sid)
-            for k, v in change.items():
-                if k == "delay_years":
-                    col = new_sites.columns.get_loc("first_year")
-                    new_sites.iloc[r, col] = new_sites.iloc[r, col] + int(v)
-                else:
-                    new_sites.iloc[r, new_sites.columns.get_loc(k)] = SITE_FIELDS[k](v)
+    new_sites = sites
     placement = region.site_areas
-    if len(placement):
-        placement = placement[placement["id"].isin(new_sites["site_id"].astype(str))]
     trajectories = region.trajectories
-    if len(trajectories):
-        trajectories = trajectories[trajectories["site_id"].astype(str).isin(new_sites["site_id"].astype(str))]
+    if scenario.remove_sites:
+        keep = ~sites["site_id"].astype(str).isin(scenario.remove_sites)
+        new_sites = sites[keep]
+        kept = set(new_sites["site_id"].astype(str))
+        if len(placement):
+            placement = placement[placement["id"].isin(kept)]
+        if len(trajectories):
+            trajectories = trajectories[trajectories["site_id"].astype(str).isin(kept)]
+    if scenario.edit_sites:
+        new_sites = _edit_sites(new_sites, scenario.edit_sites)
     if scenario.add_sites:
         added, added_place = _new_sites(region, scenario.add_sites, areas)
         new_sites = pd.concat([new_sites, added], ignore_index=True)
@@ -284,15 +277,48 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
         extra["academic_year"] = extra["academic_year"].map(parse_academic_year)
         funding = pd.concat([funding, extra], ignore_index=True)
 
+    if new_sites is not sites:
+        new_sites = new_sites.reset_index(drop=True)
     out = region.replace(
-        sites=new_sites.reset_index(drop=True),
-        site_areas=placement.reset_index(drop=True),
+        sites=new_sites,
+        site_areas=placement if placement is region.site_areas else placement.reset_index(drop=True),
         trajectories=trajectories,
         costs=costs,
         capacity_changes=capacity,
         funding=funding,
     )
     return out, region.assumptions(**scenario.assumptions)
+
+
+def _edit_sites(sites: gpd.GeoDataFrame, edits: dict[str, dict]) -> gpd.GeoDataFrame:
+    """Apply field edits column by column (a copy; the input is unchanged)."""
+    out = sites.copy()
+    pos = pd.Index(out["site_id"].astype(str)).get_indexer(list(edits))
+    changes: dict[str, dict[int, object]] = {}
+    for p, change in zip(pos, edits.values()):
+        if p < 0:
+            continue
+        for k, v in change.items():
+            if k == "delay_years":
+                changes.setdefault("__delay", {})[p] = int(v)
+            else:
+                changes.setdefault(k, {})[p] = SITE_FIELDS[k](v)
+    for col, values in changes.items():
+        idx = np.fromiter(values.keys(), dtype=int)
+        if col == "__delay":
+            arr = out["first_year"].to_numpy(copy=True)
+            arr[idx] = arr[idx] + np.fromiter(values.values(), dtype=int)
+            out["first_year"] = arr
+            continue
+        if col not in out:
+            out[col] = np.nan if SITE_FIELDS[col] is float else None
+        if SITE_FIELDS[col] is str:
+            arr = out[col].astype(object).to_numpy(copy=True)
+        else:
+            arr = out[col].to_numpy(dtype=float, copy=True)
+        arr[idx] = list(values.values())
+        out[col] = arr if SITE_FIELDS[col] is not int else arr.astype(int)
+    return out
 
 
 def _new_sites(region: Region, rows: list[dict], areas: pd.DataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
