@@ -57,6 +57,8 @@ class Scenario:
         Rows added to ``capacity_changes``.
     funding : list of dict
         Rows added to ``funding``.
+    background_rates : dict
+        council_code -> completions a year, replacing ``background_rates`` (for netting).
     """
 
     name: str = "base"
@@ -68,6 +70,7 @@ class Scenario:
     costs: list[dict] = field(default_factory=list)
     capacity_changes: list[dict] = field(default_factory=list)
     funding: list[dict] = field(default_factory=list)
+    background_rates: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"placeplan_scenario": 1, **dataclasses.asdict(self)}
@@ -113,6 +116,11 @@ class Scenario:
                 bad(key, "must be a list of objects")
             else:
                 setattr(out, key, value)
+        rates = doc.get("background_rates", {})
+        if not isinstance(rates, dict) or not all(_is_number(v, 0) for v in rates.values()):
+            bad("background_rates", "must map council codes to completions a year (numbers >= 0)")
+        else:
+            out.background_rates = {str(k): float(v) for k, v in rates.items()}
         rem = doc.get("remove_sites", [])
         if not isinstance(rem, list) or not all(isinstance(v, (str, int)) for v in rem):
             bad("remove_sites", "must be a list of site ids")
@@ -277,6 +285,14 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
         extra["academic_year"] = extra["academic_year"].map(parse_academic_year)
         funding = pd.concat([funding, extra], ignore_index=True)
 
+    background = region.background_rates
+    if scenario.background_rates:
+        unknown = [c for c in scenario.background_rates if c not in councils]
+        if unknown:
+            raise ValidationError([Problem("", "scenario", None, "background_rates", f"unknown council {unknown[0]!r}")])
+        background = pd.DataFrame(
+            {"council_code": list(scenario.background_rates), "dwellings_per_year": list(scenario.background_rates.values())}
+        )
     if new_sites is not sites:
         new_sites = new_sites.reset_index(drop=True)
     out = region.replace(
@@ -286,6 +302,7 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
         costs=costs,
         capacity_changes=capacity,
         funding=funding,
+        background_rates=background,
     )
     return out, region.assumptions(**scenario.assumptions)
 
@@ -410,6 +427,9 @@ def scenario_changes(a: Scenario, b: Scenario) -> pd.DataFrame:
             rows.append((key, x, ""))
         for x in sorted(jb - ja):
             rows.append((key, "", x))
+    for k in sorted(set(da["background_rates"]) | set(db["background_rates"])):
+        if da["background_rates"].get(k) != db["background_rates"].get(k):
+            rows.append((f"background_rates.{k}", json.dumps(da["background_rates"].get(k)), json.dumps(db["background_rates"].get(k))))
     ra, rb = set(da["remove_sites"]), set(db["remove_sites"])
     for sid in sorted(ra ^ rb):
         rows.append(("remove_sites", sid if sid in ra else "", sid if sid in rb else ""))

@@ -1,0 +1,1 @@
+"""The browser app (Streamlit). Thin: every number comes from the library."""

@@ -1,0 +1,137 @@
+"""Turning what a user edits in a table into scenario changes (no Streamlit here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+from placeplan.model.constants import parse_academic_year
+from placeplan.model.region import Region
+from placeplan.model.scenario import Scenario, apply_scenario
+
+SITE_COLUMNS = ["site_id", "site", "council_code", "dwellings", "status", "first_year", "build_rate",
+                "share_houses", "affordable_share"]
+NEW_SITE_COLUMNS = ["easting", "northing", "planning_area_code"]
+NUMERIC = {"dwellings", "first_year", "build_rate", "share_houses", "affordable_share", "easting", "northing"}
+
+
+def sites_table(region: Region, scenario: Scenario) -> pd.DataFrame:
+    """The scenario's sites as an editable table (new sites carry their location columns)."""
+    changed, _ = apply_scenario(region, scenario)
+    s = changed.sites
+    out = pd.DataFrame({c: s[c] if c in s else np.nan for c in SITE_COLUMNS})
+    out["easting"] = s.geometry.x.round(0).where(s.geometry.geom_type == "Point") if len(s) else []
+    out["northing"] = s.geometry.y.round(0).where(s.geometry.geom_type == "Point") if len(s) else []
+    added = {str(a["site_id"]): a for a in scenario.add_sites}
+    out["planning_area_code"] = [added.get(str(i), {}).get("planning_area_code") for i in out["site_id"]]
+    return out.reset_index(drop=True)
+
+
+def _same(a, b) -> bool:
+    if a is None or (isinstance(a, float) and math.isnan(a)):
+        return b is None or (isinstance(b, float) and math.isnan(b)) or b is pd.NA
+    try:
+        return bool(a == b) or (float(a) == float(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def _value(v):
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def scenario_from_sites_table(region: Region, scenario: Scenario, table: pd.DataFrame) -> Scenario:
+    """The scenario whose sites are those of ``table`` (edits, additions, removals vs the base region).
+
+    Rows without a ``site_id`` are ignored (a half-typed new row).
+    """
+    base = region.sites.set_index(region.sites["site_id"].astype(str))
+    rows = table[table["site_id"].notna() & (table["site_id"].astype(str).str.strip() != "")]
+    ids = rows["site_id"].astype(str).str.strip()
+    remove = sorted(set(base.index) - set(ids))
+    edits: dict[str, dict] = {}
+    adds = []
+    for sid, (_, r) in zip(ids, rows.iterrows()):
+        if sid in base.index:
+            b = base.loc[sid]
+            change = {}
+            for col in SITE_COLUMNS[1:]:
+                if col == "council_code":
+                    continue
+                new = _value(r.get(col))
+                old = _value(b.get(col)) if col in b else None
+                if new is None and old is None:
+                    continue
+                if not _same(old, new) and new is not None:
+                    change[col] = float(new) if col in NUMERIC and col != "first_year" else (int(new) if col == "first_year" else str(new))
+            if change:
+                edits[sid] = change
+        else:
+            add = {"site_id": sid}
+            for col in SITE_COLUMNS[1:] + NEW_SITE_COLUMNS:
+                v = _value(r.get(col))
+                if v is None:
+                    continue
+                add[col] = float(v) if col in NUMERIC and col != "first_year" else (int(v) if col == "first_year" else str(v))
+            adds.append(add)
+    return dataclasses.replace(scenario, add_sites=adds, remove_sites=remove, edit_sites=edits)
+
+
+def scenario_from_capacity_table(scenario: Scenario, table: pd.DataFrame) -> Scenario:
+    rows = []
+    for _, r in table.iterrows():
+        if _value(r.get("planning_area_code")) is None or _value(r.get("places")) is None:
+            continue
+        rows.append({
+            "planning_area_code": str(r["planning_area_code"]),
+            "phase": str(_value(r.get("phase")) or "primary"),
+            "academic_year": parse_academic_year(r["academic_year"]),
+            "places": float(r["places"]),
+            "project_type": str(_value(r.get("project_type")) or "expansion"),
+            "description": str(_value(r.get("description")) or ""),
+        })
+    return dataclasses.replace(scenario, capacity_changes=rows)
+
+
+def scenario_from_costs_table(region: Region, scenario: Scenario, table: pd.DataFrame) -> Scenario:
+    """Cost rows that differ from the region's become the scenario's cost overrides."""
+    key = ["council_code", "phase", "project_type"]
+    base = region.costs.set_index(key)
+    rows = []
+    for _, r in table.iterrows():
+        k = tuple(str(r[c]) for c in key)
+        cpp, factor = float(r["cost_per_place"]), float(r["location_factor"])
+        if k in base.index:
+            b = base.loc[k]
+            if math.isclose(float(b["cost_per_place"]), cpp) and math.isclose(float(b["location_factor"]), factor):
+                continue
+            price_base = str(b["price_base"])
+        else:
+            price_base = str(region.costs["price_base"].iloc[0]) if len(region.costs) else ""
+        rows.append({"council_code": k[0], "phase": k[1], "project_type": k[2], "cost_per_place": cpp,
+                     "location_factor": factor, "price_base": price_base, "source": "scenario edit"})
+    return dataclasses.replace(scenario, costs=rows)
+
+
+def costs_table(region: Region, scenario: Scenario) -> pd.DataFrame:
+    changed, _ = apply_scenario(region, scenario)
+    cols = ["council_code", "phase", "project_type", "cost_per_place", "location_factor", "price_base"]
+    return changed.costs[cols].sort_values(cols[:3]).reset_index(drop=True)
+
+
+def with_assumptions(scenario: Scenario, **changes) -> Scenario:
+    """The scenario with assumption overrides changed (None removes one)."""
+    a = dict(scenario.assumptions)
+    for k, v in changes.items():
+        if v is None:
+            a.pop(k, None)
+        else:
+            a[k] = v
+    return dataclasses.replace(scenario, assumptions=a)

@@ -1,0 +1,150 @@
+"""Every page of the app, driven with Streamlit's AppTest: renders, and edits change numbers."""
+
+import dataclasses
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import placeplan as pp
+from placeplan.io.store import ScenarioStore
+from placeplan.model.scenario import Scenario
+
+APP = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "app.py")
+BIG_SITE = "CB:CB/17/05977/BRWN"  # RAF Henlow, 1,000 homes
+
+
+@pytest.fixture(autouse=True)
+def store_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLACEPLAN_STORE", str(tmp_path / "store.sqlite"))
+    return tmp_path / "store.sqlite"
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    if page != "Overview":
+        at.sidebar.radio(key="page").set_value(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def frame_with(at: AppTest, column: str):
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with {column}")
+
+
+def test_overview_headlines_match_the_library(demo_region):
+    at = open_page("Overview")
+    sf = pp.forecast(demo_region).shortfall
+    mk = sf[(sf["council"] == "Milton Keynes") & (sf["phase"] == "primary")]
+    peak = mk.groupby("planning_area_code")["places_needed"].max().sum()
+    values = [m.value for m in at.metric if m.label == "Primary places needed (peak)"]
+    assert f"{peak:,.0f}" in values
+    assert any("Open Government Licence v3.0" in c.value for c in at.caption)
+    assert any("Base year 2015" in i.value for i in at.info)
+    at.selectbox(key="map_phase").set_value("secondary").run()
+    assert not at.exception
+
+
+def test_planning_edit_changes_pupils_and_shortfall():
+    at = open_page("Planning")
+    at.selectbox(key="edit_site_id").set_value(BIG_SITE)
+    at.number_input(key="edit_site_dwellings").set_value(6000)
+    at.number_input(key="edit_site_rate").set_value(600)
+    next(b for b in at.button if b.label == "Apply to the scenario").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    s = at.session_state["scenario"]
+    assert s.edit_sites[BIG_SITE]["dwellings"] == 6000
+    effect = frame_with(at, "places_needed_change")
+    cb = effect[effect["council"] == "Central Bedfordshire"]
+    assert cb["pupils_forecast_change"].sum() > 100
+    assert cb["places_needed_change"].sum() > 0
+
+
+def test_planning_levers_delay_everything():
+    at = open_page("Planning")
+    at.number_input(key="lever_delay").set_value(20).run()
+    effect = frame_with(at, "places_needed_change")
+    assert (effect["pupils_forecast_change"] < 0).all()
+
+
+def test_planning_add_site_by_planning_area():
+    at = open_page("Planning")
+    at.text_input(key="add_id").input("NEW-1")
+    at.number_input(key="add_dwellings").set_value(2000)
+    at.radio(key="add_how").set_value("planning area")
+    next(b for b in at.button if b.label == "Add to the scenario").click().run()
+    assert not at.exception
+    added = at.session_state["scenario"].add_sites
+    assert added[0]["site_id"] == "NEW-1" and "planning_area_code" in added[0]
+
+
+def test_childrens_services_headroom_changes_places_needed():
+    at = open_page("Children's services")
+    before = frame_with(at, "places_needed")["places_needed"].sum()
+    at.number_input(key="headroom_pct").set_value(5.0).run()
+    after = frame_with(at, "places_needed")["places_needed"].sum()
+    assert after > before
+    assert at.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.05)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download shortfall (XLSX, with provenance)", "Download shortfall (CSV)"]
+
+
+def test_childrens_services_capacity_change_via_scenario():
+    at = open_page("Children's services")
+    code = frame_with(at, "places_needed").query("places_needed > 0")["planning_area_code"].iloc[0]
+    before = frame_with(at, "places_needed").query("planning_area_code == @code")["capacity"].max()
+    s = at.session_state["scenario"]
+    at.session_state["scenario"] = dataclasses.replace(
+        s, capacity_changes=[{"planning_area_code": code, "phase": "primary" if code[3] == "0" else "secondary",
+                              "academic_year": 2016, "places": 420.0, "project_type": "new_school"}])
+    at.run()
+    assert not at.exception
+    after = frame_with(at, "places_needed").query("planning_area_code == @code")["capacity"].max()
+    assert after == before + 420
+
+
+def test_finance_cost_override_changes_the_gap():
+    at = open_page("Finance")
+    before = frame_with(at, "funding_gap")
+    b = before.set_index("council").loc["Milton Keynes", "cost"]
+    s = at.session_state["scenario"]
+    at.session_state["scenario"] = dataclasses.replace(s, costs=[
+        {"council_code": "E06000042", "phase": p, "project_type": t, "cost_per_place": 50_000.0, "location_factor": 1.0,
+         "price_base": "2024/25"} for p in ("primary", "secondary") for t in ("expansion", "new_school")])
+    at.run()
+    after = frame_with(at, "funding_gap").set_index("council").loc["Milton Keynes", "cost"]
+    assert after > b
+    assert [d.label for d in at.get("download_button")] == ["Download funding (XLSX, with provenance)"]
+
+
+def test_scenarios_save_load_and_stale_refusal(store_path):
+    at = open_page("Scenarios")
+    at.sidebar.text_input(key="author").input("alice")
+    at.session_state["scenario"] = Scenario(name="", assumptions={"headroom": 0.04})
+    at.text_input(key="save_name").input("Option A")
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception
+    assert any("Saved 'Option A' as version 1" in s.value for s in at.success)
+    # Someone else saves version 2 meanwhile; alice's next save from version 1 is refused.
+    ScenarioStore(store_path).save(Scenario(name="Option A", assumptions={"headroom": 0.06}), "bob", expected_version=1)
+    at.session_state["scenario"] = Scenario(name="Option A", assumptions={"headroom": 0.03})
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert any("changed by bob" in e.value for e in at.error)
+    assert ScenarioStore(store_path).load("Option A")[0].assumptions["headroom"] == 0.06
+    at.selectbox(key="load_pick").set_value("Option A")
+    at.button(key="load_btn").click().run()
+    assert at.session_state["scenario"].assumptions["headroom"] == 0.06
+    assert at.session_state["loaded"]["version"] == 2
+
+
+def test_scenarios_compare_shows_changes(store_path):
+    ScenarioStore(store_path).save(Scenario(name="Bigger", edit_sites={BIG_SITE: {"dwellings": 5000.0, "build_rate": 500.0}}), "bob")
+    at = open_page("Scenarios")
+    at.selectbox(key="cmp_b").set_value("Bigger").run()
+    changes = frame_with(at, "change")
+    assert changes["change"].tolist() == [f"edit_sites.{BIG_SITE}"]
+    places = frame_with(at, "places_needed_change")
+    assert places["places_needed_change"].sum() > 0
