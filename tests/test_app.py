@@ -43,16 +43,18 @@ def test_overview_headlines_match_the_library(demo_region):
     values = [m.value for m in at.metric if m.label == "Primary places needed (peak)"]
     assert f"{peak:,.0f}" in values
     assert any("Open Government Licence v3.0" in c.value for c in at.caption)
-    assert any("Base year 2015" in i.value for i in at.info)
+    assert any("May 2015" in i.value for i in at.info)
+    assert any("Data base year 2015" in c.value for c in at.caption)
     at.selectbox(key="map_phase").set_value("secondary").run()
     assert not at.exception
 
 
 def test_planning_edit_changes_pupils_and_shortfall():
     at = open_page("Planning")
-    at.selectbox(key="edit_site_id").set_value(BIG_SITE)
-    at.number_input(key="edit_site_dwellings").set_value(6000)
-    at.number_input(key="edit_site_rate").set_value(600)
+    at.selectbox(key="edit_site_id").set_value(BIG_SITE).run()
+    assert at.number_input(key=f"edit_site_dwellings_{BIG_SITE}").value == 1000
+    at.number_input(key=f"edit_site_dwellings_{BIG_SITE}").set_value(6000)
+    at.number_input(key=f"edit_site_rate_{BIG_SITE}").set_value(600)
     next(b for b in at.button if b.label == "Apply to the scenario").click().run()
     assert not at.exception, [e.value for e in at.exception]
     s = at.session_state["scenario"]
@@ -148,3 +150,10 @@ def test_scenarios_compare_shows_changes(store_path):
     assert changes["change"].tolist() == [f"edit_sites.{BIG_SITE}"]
     places = frame_with(at, "places_needed_change")
     assert places["places_needed_change"].sum() > 0
+
+
+def test_scenarios_compare_current_with_itself():
+    at = open_page("Scenarios")
+    at.selectbox(key="cmp_a").set_value("(current, unsaved)").run()
+    assert not at.exception and not at.error
+    assert any("same inputs" in m.value for m in at.markdown)

@@ -76,7 +76,9 @@ def test_scenario_json_roundtrip_and_changes():
     assert back == s and back.digest() == s.digest()
     t = Scenario(name="y", edit_sites={"S1": {"dwellings": 20}}, assumptions={"headroom": 0.04}, remove_sites=["Q"])
     ch = scenario_changes(s, t)
+    assert ch.columns.tolist() == ["change", "x", "y"]
     assert ch["change"].tolist() == ["edit_sites.S1", "remove_sites"]
+    assert scenario_changes(s, s).columns.tolist() == ["change", "A", "B"]
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,12 @@ def base_results() -> pp.Results:
     return pp.forecast(region())
 
 
+def pounds_m(value: float) -> str:
+    """£ millions with the sign in front: -£38.0m."""
+    sign = "-" if value < 0 else ""
+    return f"{sign}£{abs(value) / 1e6:,.1f}m"
+
+
 def fmt(frame: pd.DataFrame, money: tuple[str, ...] = (), digits: int = 1) -> pd.DataFrame:
     out = frame.copy()
     for c in out.columns:
@@ -208,10 +214,7 @@ def page_overview() -> None:
     meta = reg.meta_dict
     st.header("Overview")
     st.write(meta.get("region_name", reg.source))
-    st.info(
-        f"Base year {meta.get('base_year')}: {meta.get('base_census', '')}. {meta.get('limits', '')}",
-        icon="ℹ️",
-    )
+    st.info(f"Data: {meta.get('base_census', '')}. {meta.get('limits', '')}", icon="ℹ️")
     sf, fg = res.shortfall, res.funding_gap
     peak = sf.groupby(["council", "phase", "planning_area_code"])["places_needed"].max().groupby(["council", "phase"]).sum()
     money = fg.groupby("council")["funding_gap"].sum()
@@ -222,7 +225,7 @@ def page_overview() -> None:
         col.subheader(council)
         col.metric("Primary places needed (peak)", f"{p:,.0f}", help=f"{p / 210:.1f} forms of entry")
         col.metric("Secondary places needed (peak)", f"{s_:,.0f}", help=f"{s_ / 150:.1f} forms of entry")
-        col.metric("Funding gap, all years", f"£{money.get(council, 0.0) / 1e6:,.1f}m")
+        col.metric("Funding gap, all years", pounds_m(money.get(council, 0.0)))
 
     years = sf["academic_year"].unique().tolist()
     c1, c2, c3 = st.columns(3)
@@ -329,19 +332,21 @@ def page_planning() -> None:
 
     st.subheader("Edit one site")
     table = edits.sites_table(reg, s)
+    ids = table["site_id"].astype(str).tolist()
+    labels = {i: f"{i} — {n}" for i, n in zip(ids, table["site"].astype(str))}
+    sid = st.selectbox("Site", ids, format_func=lambda i: labels.get(i, i), key="edit_site_id")
+    row = table.set_index(table["site_id"].astype(str)).loc[sid] if sid else None
     with st.form("edit_site"):
-        ids = table["site_id"].astype(str).tolist()
-        labels = {i: f"{i} — {n}" for i, n in zip(ids, table["site"].astype(str))}
-        sid = st.selectbox("Site", ids, format_func=lambda i: labels.get(i, i), key="edit_site_id")
-        row = table.set_index(table["site_id"].astype(str)).loc[sid] if sid else None
+        # keys carry the site id so the inputs show the chosen site's values
         f1, f2, f3, f4 = st.columns(4)
-        dw = f1.number_input("Dwellings", 0, 100000, int(row["dwellings"]) if row is not None else 0, key="edit_site_dwellings")
+        dw = f1.number_input("Site dwellings", 0, 100000, int(row["dwellings"]) if row is not None else 0,
+                             key=f"edit_site_dwellings_{sid}")
         fy = f2.number_input("First completions (start year of academic year)", 1990, 2100,
-                             int(row["first_year"]) if row is not None else reg.base_year, key="edit_site_first")
-        br = f3.number_input("Build rate (dwellings a year)", 0, 10000, int(row["build_rate"]) if row is not None else 0,
-                             key="edit_site_rate")
+                             int(row["first_year"]) if row is not None else reg.base_year, key=f"edit_site_first_{sid}")
+        br = f3.number_input("Site build rate (dwellings a year)", 0, 10000, int(row["build_rate"]) if row is not None else 0,
+                             key=f"edit_site_rate_{sid}")
         stt = f4.selectbox("Status", STATUSES, index=STATUSES.index(row["status"]) if row is not None and row["status"] in STATUSES else 0,
-                           key="edit_site_status")
+                           key=f"edit_site_status_{sid}")
         if st.form_submit_button("Apply to the scenario"):
             t = table.copy()
             i = t.index[t["site_id"].astype(str) == sid][0]
@@ -358,7 +363,7 @@ def page_planning() -> None:
             council = g3.selectbox("Council", reg.councils["council_code"].tolist(),
                                    format_func=dict(zip(reg.councils["council_code"], reg.councils["council"])).get, key="add_council")
             h1, h2, h3 = st.columns(3)
-            n_dw = h1.number_input("Dwellings", 1, 100000, 500, key="add_dwellings")
+            n_dw = h1.number_input("New site dwellings", 1, 100000, 500, key="add_dwellings")
             n_first = h2.number_input("First completions (year)", 1990, 2100, reg.base_year + 3, key="add_first")
             n_rate = h3.number_input("Build rate", 0, 10000, 100, key="add_rate")
             how = st.radio("Place it by", ["easting/northing", "planning area"], horizontal=True, key="add_how")
@@ -432,6 +437,13 @@ def page_planning() -> None:
 
     res, base = results(), base_results()
     st.subheader("Effect of the scenario")
+    peak_s = _peak_by_council(res.shortfall)
+    peak_b = _peak_by_council(base.shortfall)
+    cols = st.columns(len(reg.councils))
+    for col, council in zip(cols, reg.councils["council"]):
+        now, was = float(peak_s.get(council, 0.0)), float(peak_b.get(council, 0.0))
+        col.metric(f"{council}: places needed", f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
+                   delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
     cmp_ = compare(base, res, "base", "scenario")["shortfall"]
     by = cmp_.groupby(["council", "phase"])[["pupils_forecast_base", "pupils_forecast_scenario", "pupils_forecast_change",
                                                "places_needed_base", "places_needed_scenario", "places_needed_change"]].sum()
@@ -446,6 +458,10 @@ def page_planning() -> None:
     st.caption("Dwellings each area can take (at the all-dwellings yield) before it runs short in any year, "
                "and from how many a new one-form-entry school is needed.")
     st.dataframe(fmt(res.development_headroom, digits=0), hide_index=True, width="stretch", height=300)
+
+
+def _peak_by_council(sf: pd.DataFrame) -> pd.Series:
+    return sf.groupby(["council", "planning_area_code"])["places_needed"].max().groupby("council").sum()
 
 
 # --------------------------------------------------------------------------- children's services
@@ -481,9 +497,12 @@ def page_childrens() -> None:
     st.dataframe(fmt(view), hide_index=True, width="stretch", height=360)
     tables = {"shortfall": view, "provenance": res.provenance}
     d1, d2 = st.columns(2)
-    d1.download_button("Download shortfall (XLSX, with provenance)", xlsx_bytes(tables), "placeplan_shortfall.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_shortfall_xlsx")
-    d2.download_button("Download shortfall (CSV)", csv_bytes(view), "placeplan_shortfall.csv", "text/csv", key="dl_shortfall_csv")
+    # Files are built only when clicked (deferred), so a rerun after an edit stays fast.
+    d1.download_button("Download shortfall (XLSX, with provenance)", lambda: xlsx_bytes(tables), "placeplan_shortfall.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_shortfall_xlsx",
+                       on_click="ignore")
+    d2.download_button("Download shortfall (CSV)", lambda: csv_bytes(view), "placeplan_shortfall.csv", "text/csv",
+                       key="dl_shortfall_csv", on_click="ignore")
 
     st.subheader("Demand against capacity")
     areas = sf[["planning_area_code", "planning_area", "phase"]].drop_duplicates()
@@ -564,8 +583,9 @@ def page_finance() -> None:
         set_scenario(new)
         st.rerun()
     tables = {k: v for k, v in results_tables(res).items() if k in ("funding_gap", "contributions", "small_sites", "provenance")}
-    st.download_button("Download funding (XLSX, with provenance)", xlsx_bytes(tables), "placeplan_funding.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_funding_xlsx")
+    st.download_button("Download funding (XLSX, with provenance)", lambda: xlsx_bytes(tables), "placeplan_funding.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_funding_xlsx",
+                       on_click="ignore")
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -628,7 +648,11 @@ def page_scenarios() -> None:
     sa, sb = _scenario_for(left, db), _scenario_for(right, db)
     ra, rb = pp.forecast(reg, sa), pp.forecast(reg, sb)
     st.markdown("**What changed in the inputs**")
-    st.dataframe(scenario_changes(sa, sb), hide_index=True, width="stretch")
+    changes = scenario_changes(sa, sb, "A", "B")
+    if changes.empty:
+        st.write("The two scenarios have the same inputs.")
+    else:
+        st.dataframe(changes, hide_index=True, width="stretch")
     diff = compare(ra, rb, "A", "B")
     st.markdown("**Places needed (sum over areas and years)**")
     st.dataframe(fmt(diff["shortfall"].groupby(["council", "phase"])[["places_needed_A", "places_needed_B",
@@ -640,7 +664,8 @@ def page_scenarios() -> None:
 
     st.subheader("Export and import")
     st.download_button("Export the current scenario (JSON)", export_scenario(s, loaded).encode("utf-8"),
-                       f"{(s.name or 'scenario').replace(' ', '_')}.json", "application/json", key="dl_scenario")
+                       f"{(s.name or 'scenario').replace(' ', '_')}.json", "application/json", key="dl_scenario",
+                       on_click="ignore")
     up = st.file_uploader("Import a scenario file", type=["json"], key="scenario_upload")
     if up is not None:
         try:
@@ -670,13 +695,22 @@ def main() -> None:
     st.set_page_config(page_title="placeplan", page_icon="🏫", layout="wide")
     started = time.perf_counter()
     page = sidebar()
-    {
-        "Overview": page_overview,
-        "Planning": page_planning,
-        "Children's services": page_childrens,
-        "Finance": page_finance,
-        "Scenarios": page_scenarios,
-    }[page]()
+    try:
+        {
+            "Overview": page_overview,
+            "Planning": page_planning,
+            "Children's services": page_childrens,
+            "Finance": page_finance,
+            "Scenarios": page_scenarios,
+        }[page]()
+    except pp.ValidationError as exc:
+        show_problems(exc)
+    except Exception as exc:  # a user sees a message, never a traceback; the log keeps it
+        import logging
+
+        logging.getLogger("placeplan.app").exception("page %s failed", page)
+        st.error(f"Something went wrong on this page ({type(exc).__name__}: {exc}). Your scenario is unchanged; "
+                 "please report what you did.")
     footer()
     st.sidebar.caption(f"Page computed in {(time.perf_counter() - started) * 1000:,.0f} ms")
 

@@ -408,8 +408,15 @@ def compare(a, b, name_a: str = "A", name_b: str = "B") -> dict[str, pd.DataFram
     return {"shortfall": short, "funding_gap": fund}
 
 
-def scenario_changes(a: Scenario, b: Scenario) -> pd.DataFrame:
-    """What differs between two scenarios' inputs, one row per changed item."""
+def scenario_changes(a: Scenario, b: Scenario, name_a: str | None = None, name_b: str | None = None) -> pd.DataFrame:
+    """What differs between two scenarios' inputs, one row per changed item.
+
+    Columns are ``change`` and the two scenarios' names (``A``/``B`` when they clash).
+    """
+    name_a = name_a or a.name or "A"
+    name_b = name_b or b.name or "B"
+    if name_a == name_b or "change" in (name_a, name_b):
+        name_a, name_b = "A", "B"
     rows = []
     da, db = a.to_dict(), b.to_dict()
     for key in ("assumptions",):
@@ -433,4 +440,4 @@ def scenario_changes(a: Scenario, b: Scenario) -> pd.DataFrame:
     ra, rb = set(da["remove_sites"]), set(db["remove_sites"])
     for sid in sorted(ra ^ rb):
         rows.append(("remove_sites", sid if sid in ra else "", sid if sid in rb else ""))
-    return pd.DataFrame(rows, columns=["change", a.name, b.name])
+    return pd.DataFrame(rows, columns=["change", name_a, name_b])
