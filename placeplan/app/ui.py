@@ -151,6 +151,7 @@ def sidebar() -> str:
     n = len(s.add_sites) + len(s.remove_sites) + len(s.edit_sites) + len(s.capacity_changes) + len(s.costs) + len(s.assumptions)
     st.sidebar.caption(f"{n} change(s) from the base region")
     st.sidebar.text_input("Your name (recorded with each save)", key="author", value=os.environ.get("USER", ""))
+    st.sidebar.caption("Open mode: no sign-in is configured, so anyone using this app can edit and save.")
     if st.sidebar.button("Reset to the base region", key="reset"):
         st.session_state.loaded = None
         set_scenario(Scenario(name=""))
