@@ -1,0 +1,396 @@
+"""Monte Carlo ranges of the forecast: pupils, spare places, places needed and funding gap.
+
+What is drawn (``docs/uncertainty.md``):
+
+- **pupil yields**: one multiplier per draw and planning-area phase, lognormal with mean 1
+  and coefficient of variation ``yield_cv``;
+- **site delivery**: per draw and site, whether the site is built at all (probability by
+  planning status) and how many years its start slips (Poisson by status, capped);
+- **baseline**: for the population-based method, births and net migration of children
+  per council around their central assumptions, propagated to pupils to first order
+  (the projection's sensitivity to each, computed once); for cohort survival, each
+  projected year's ratios are resampled from the past ratios' residuals (as the GLA's
+  projections do).
+
+Everything is vectorised over draws: the draws of one site-delivery outcome are a
+matrix product of a (draws x sites) indicator with precomputed (sites x areas*years)
+pupils, one product per possible delay.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from placeplan.model import baseline as bl
+from placeplan.model import capacity as cap
+from placeplan.model import forecast as fc
+from placeplan.model.completions import completions
+from placeplan.model.constants import AGE_OFFSET, AREA_PHASE_OF, N_NCY, PHASE_NCY, PHASES
+from placeplan.model.region import Assumptions, Region
+from placeplan.model.yields import housing_pupils
+
+#: Probability a site is built at all, by planning status (placeplan defaults).
+DELIVERY = {
+    "under_construction": 0.98,
+    "permissioned": 0.90,
+    "allocated": 0.80,
+    "pending": 0.70,
+    "not_permissioned": 0.50,
+    "completed": 1.0,
+}
+#: Mean years a site's start slips, by planning status (Poisson; placeplan defaults).
+DELAY = {
+    "under_construction": 0.0,
+    "permissioned": 0.5,
+    "allocated": 1.5,
+    "pending": 1.0,
+    "not_permissioned": 2.0,
+    "completed": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Settings of the Monte Carlo; every default is explained in docs/uncertainty.md."""
+
+    draws: int = 1000
+    seed: int = 20151
+    yield_cv: float = 0.15
+    delivery: dict = field(default_factory=lambda: dict(DELIVERY))
+    delay_mean: dict = field(default_factory=lambda: dict(DELAY))
+    max_delay: int = 6
+    births_cv: float = 0.04
+    migration_cv: float = 0.5
+    quantiles: tuple[float, float, float] = (0.1, 0.5, 0.9)
+
+
+@dataclass
+class Ranges:
+    """Monte Carlo results: tidy tables and, for callers that need them, the draws."""
+
+    shortfall: pd.DataFrame
+    funding_gap: pd.DataFrame
+    funding_gap_total: pd.DataFrame
+    settings: Uncertainty
+    pupils_draws: np.ndarray | None = None  # (N, A, Y), kept only when asked
+
+
+def _rng(settings: Uncertainty, stream: int) -> np.random.Generator:
+    # Independent, reproducible streams per input and per chunk of draws.
+    return np.random.default_rng([settings.seed, stream])
+
+
+def housing_operators(region: Region, idx, a: Assumptions, max_delay: int):
+    """Pupils per site by area and year for each start delay, (D+1, S, A*Y); share of each site paid
+    (built) per year, (D+1, S, Y); SEND pupils per site and year, (D+1, S, Y); and dwellings.
+
+    The columns of an area hold the pupils of its phase (primary: primary pupils;
+    secondary: secondary and sixth-form pupils), after flows.
+    """
+    sites = region.sites
+    active = ~sites["status"].astype(str).isin(fc.EXCLUDED_STATUSES).to_numpy()
+    dwellings = np.where(active, sites["dwellings"].to_numpy(dtype=float), 0.0)
+    first = sites["first_year"].to_numpy(dtype=float) + a.delay_years
+    rate = sites["build_rate"].to_numpy(dtype=float) * a.build_rate_multiplier
+    yields = fc.site_yields(sites, region.yields, a.yield_basis, a.yield_multipliers)
+    lag = fc._lag(region, len(idx.years))
+    weights = fc.site_weights(region, idx)
+    flows = fc._flows(region, idx)
+    n_area, n_year = len(idx.areas), len(idx.years)
+    traj = _trajectory(region, idx, a)
+    ops, paid, send = [], [], []
+    p_send = PHASES.index("send")
+    for d in range(max_delay + 1):
+        shifted = None
+        if traj is not None:
+            shifted = np.full_like(traj, np.nan)
+            explicit = ~np.all(np.isnan(traj), axis=1)
+            shifted[explicit] = 0.0
+            if d < n_year:
+                shifted[:, d:] = traj[:, : n_year - d]
+            shifted[~explicit] = np.nan
+        built = completions(dwellings, first + d, rate, idx.years, shifted)
+        pupils = housing_pupils(built, yields, lag)  # (S, P, Y)
+        by_area = np.zeros((len(sites), n_area, n_year))
+        for p, phase in enumerate(PHASES):
+            if phase not in PHASE_NCY:
+                continue
+            w = weights[AREA_PHASE_OF[phase]]
+            by_area += w[:, :, None] * pupils[:, p, None, :]
+        by_area = np.einsum("ij,sjy->siy", flows.T, by_area, optimize=True)
+        ops.append(by_area.reshape(len(sites), -1))
+        send.append(pupils[:, p_send, :])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            paid.append(np.where(dwellings[:, None] > 0, built / np.where(dwellings > 0, dwellings, 1.0)[:, None], 0.0))
+    return np.stack(ops), np.stack(paid), np.stack(send), dwellings
+
+
+def _trajectory(region: Region, idx, a: Assumptions) -> np.ndarray | None:
+    tr = region.trajectories
+    if tr.empty:
+        return None
+    ids = pd.Index(region.sites["site_id"].astype(str))
+    si = ids.get_indexer(tr["site_id"].astype(str))
+    yrs = tr["academic_year"].to_numpy(dtype=int) + a.delay_years
+    yi = np.searchsorted(idx.years, yrs)
+    ok = (si >= 0) & (yrs >= idx.years[0]) & (yi < len(idx.years))
+    traj = np.full((len(ids), len(idx.years)), np.nan)
+    traj[np.unique(si[si >= 0])] = 0.0
+    np.add.at(traj, (si[ok], yi[ok]), tr["dwellings"].to_numpy(dtype=float)[ok])
+    return traj
+
+
+def draw_sites(region: Region, settings: Uncertainty, n: int, stream: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each site is built (N, S) and its start delay in years (N, S)."""
+    status = region.sites["status"].astype(str).to_numpy()
+    p = np.array([settings.delivery.get(s, 1.0) for s in status])
+    lam = np.array([settings.delay_mean.get(s, 0.0) for s in status])
+    rng = _rng(settings, stream)
+    built = rng.random((n, len(status))) < p
+    delay = np.minimum(rng.poisson(lam, size=(n, len(status))), settings.max_delay)
+    return built, delay
+
+
+def lognormal_mean_one(rng: np.random.Generator, cv: float, size) -> np.ndarray:
+    sigma = np.sqrt(np.log1p(cv**2))
+    return np.exp(sigma * rng.standard_normal(size) - sigma**2 / 2)
+
+
+def baseline_sensitivities(region: Region, idx, a: Assumptions) -> tuple[np.ndarray, np.ndarray]:
+    """d(baseline)/d(relative births change) and d/d(relative net-migration change) per council.
+
+    Returns two (C, A, Y) arrays of pupils per area and year (area phase totals).
+    """
+
+    def compute():
+        zw = fc.zone_weights(region, idx)
+        ages = np.arange(N_NCY) + AGE_OFFSET
+        zones_council = idx.councils.get_indexer(region.zones["council_code"].astype(str))
+        resident = fc.resident_children(region, idx, a)
+        res_area = np.einsum("za,zgm->agm", zw, resident[:, ages, :])
+        _, rolls = fc.baseline(region, idx, a)
+        central = _phase_totals(bl.population_baseline(rolls, res_area), idx)
+        n_c = len(idx.councils)
+        d_births = np.zeros((n_c,) + central.shape)
+        d_mig = np.zeros((n_c,) + central.shape)
+        eps = 0.01
+        base = region.zones[fc.POP_COLUMNS].to_numpy(dtype=float)
+        ratio = np.ones((n_c, 18))
+        cc = region.cohort_change
+        if not cc.empty:
+            ci = idx.councils.get_indexer(cc["council_code"].astype(str))
+            ok = ci >= 0
+            ratio[ci[ok], cc["age"].to_numpy(dtype=int)[ok]] = cc["ratio"].to_numpy(dtype=float)[ok]
+        births_path = resident[:, 0, 1:]
+        for c in range(n_c):
+            in_c = zones_council == c
+            b = births_path * np.where(in_c, 1 + eps, 1.0)[:, None]
+            r = bl.damp(ratio, a.migration_damping)[zones_council]
+            res_b = bl.age_population(base, r, b)
+            d_births[c] = (_phase_totals(bl.population_baseline(rolls, np.einsum("za,zgm->agm", zw, res_b[:, ages, :])), idx)
+                           - central) / eps
+            r2 = r.copy()
+            r2[in_c] = 1 + (r2[in_c] - 1) * (1 + eps)
+            res_m = bl.age_population(base, r2, births_path)
+            d_mig[c] = (_phase_totals(bl.population_baseline(rolls, np.einsum("za,zgm->agm", zw, res_m[:, ages, :])), idx)
+                        - central) / eps
+        return d_births, d_mig
+
+    key = (region.zones, region.schools, region.planning_areas, region.zone_areas, region.cohort_change, region.meta)
+    return fc._cached(key, ("sensitivities", a.births, a.migration_damping, a.horizon), compute)
+
+
+def _phase_totals(pupils: np.ndarray, idx) -> np.ndarray:
+    """(A, Y, G) -> (A, Y), counting only the grades each area holds."""
+    return np.where(idx.grade_mask[:, None, :], pupils, 0.0).sum(axis=2)
+
+
+def cohort_survival_draws(region: Region, idx, a: Assumptions, n: int, settings: Uncertainty, stream: int) -> np.ndarray:
+    """Baseline draws (N, A, Y) resampling each year's ratios from past residuals."""
+    hist = region.roll_history
+    years = np.sort(hist["academic_year"].unique())
+    arr = np.full((len(idx.areas), len(years), N_NCY), np.nan)
+    ai = idx.areas.get_indexer(hist["planning_area_code"].astype(str))
+    ti = np.searchsorted(years, hist["academic_year"].to_numpy())
+    ok = ai >= 0
+    arr[ai[ok], ti[ok], hist["ncy"].to_numpy(dtype=int)[ok]] = hist["pupils"].to_numpy(dtype=float)[ok]
+    past = bl.survival_ratios(arr)
+    if a.ratio_years:
+        past = past[:, -a.ratio_years:, :]
+    central = bl.average_ratios(past, a.ratio_method)
+    resid = np.nan_to_num(past - central[:, None, :])
+    rng = _rng(settings, stream)
+    n_area = len(idx.areas)
+    horizon = len(idx.years)
+    pick = rng.integers(0, resid.shape[1], size=(horizon, n, n_area, 1))
+    last = np.nan_to_num(arr[:, -1, :])
+    current = np.broadcast_to(last, (n, n_area, N_NCY)).copy()
+    out = np.empty((n, n_area, horizon))
+    ratios_c = np.nan_to_num(central)
+    for t in range(horizon):
+        r = ratios_c[None] + np.take_along_axis(np.broadcast_to(resid[None], (n,) + resid.shape),
+                                                pick[t][:, :, :, None].repeat(resid.shape[2], axis=3), axis=2)[:, :, 0, :]
+        nxt = np.empty_like(current)
+        nxt[:, :, 1:] = current[:, :, :-1] * np.clip(r, 0, None)
+        nxt[:, :, 0] = current[:, :, 0]  # intake held (its uncertainty comes from births, not modelled here)
+        out[:, :, t] = np.where(idx.grade_mask[None], nxt, 0.0).sum(axis=2)
+        current = nxt
+    return out
+
+
+def monte_carlo(
+    region: Region,
+    assumptions: Assumptions | None = None,
+    settings: Uncertainty | None = None,
+    progress=None,
+    chunk: int = 2000,
+    keep_draws: bool = False,
+) -> Ranges:
+    """Draw the forecast ``settings.draws`` times; the same seed gives the same result.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called with the share of draws done (0..1) after each chunk.
+    chunk : int
+        Draws computed at once (memory: about chunk x areas x years x 8 bytes x 4).
+    """
+    a = assumptions or region.assumptions()
+    s = settings or Uncertainty()
+    idx = fc._index(region, a)
+    n_area, n_year = len(idx.areas), len(idx.years)
+    central_base, _ = fc.baseline(region, idx, a)
+    base_tot = _phase_totals(central_base, idx)
+    cap_base = fc.base_capacity(region, idx)
+    capacity = cap.capacity_by_year(cap_base, region.capacity_changes, idx.areas, idx.area_phase, idx.years)
+    ops, paid, send, dwellings = housing_operators(region, idx, a, s.max_delay)
+    primary_area = idx.area_phase == "primary"
+    use_cs = a.baseline_method == "cohort_survival" and not region.roll_history.empty
+    if a.baseline_method == "population" and not region.zones.empty:
+        d_births, d_mig = baseline_sensitivities(region, idx, a)
+    else:
+        d_births = d_mig = np.zeros((len(idx.councils), n_area, n_year))
+
+    # Funding: contributions sought in the central run, paid per draw as each site builds.
+    central = fc.forecast(region, a)
+    contrib_site = central.contributions["contribution_total"].to_numpy(dtype=float)
+    site_council = idx.councils.get_indexer(region.sites["council_code"].astype(str))
+    n_c = len(idx.councils)
+    onehot_c = np.zeros((len(site_council), n_c))
+    onehot_c[np.arange(len(site_council)), site_council] = 1.0
+    contrib_ops = np.einsum("dsy,s,sc->dscy", paid, contrib_site, onehot_c).reshape(s.max_delay + 1, len(site_council), -1)
+    costs = fc.cost_lookup(region, idx, a)
+    exp = np.zeros(n_area)
+    ns = np.zeros(n_area)
+    for phase in ("primary", "secondary"):
+        sel = idx.area_phase == phase
+        exp = np.where(sel, fc._cpp(costs, phase, "expansion", n_c)[idx.area_council], exp)
+        ns = np.where(sel, fc._cpp(costs, phase, "new_school", n_c)[idx.area_council], ns)
+    ops_t = [sparse.csr_matrix(o.T) for o in ops]
+    contrib_t = [sparse.csr_matrix(o.T) for o in contrib_ops]
+    send_t = [sparse.csr_matrix((send[d][:, None, :] * onehot_c[:, :, None]).reshape(len(site_council), -1).T)
+              for d in range(s.max_delay + 1)]
+    send_cpp = fc._cpp(costs, "send", "expansion", n_c)
+    basic_need, other = fc._funding(region, idx)
+    area_to_c = np.zeros((n_area, n_c))
+    area_to_c[np.arange(n_area), idx.area_council] = 1.0
+
+    n = s.draws
+    pupils_all = np.empty((n, n_area, n_year)) if keep_draws else None
+    needed_sum = np.zeros((n_area, n_year))
+    short_count = np.zeros((n_area, n_year))
+    gaps = np.empty((n, n_c, n_year))
+    # Quantiles need every draw of a cell; keep them compactly as float32.
+    store_pupils = np.empty((n, n_area * n_year), dtype=np.float32)
+    store_needed = np.empty((n, n_area * n_year), dtype=np.float32)
+    store_spare = np.empty((n, n_area * n_year), dtype=np.float32)
+    done = 0
+    chunk_id = 0
+    while done < n:
+        m = min(chunk, n - done)
+        built, delay = draw_sites(region, s, m, stream=10_000 + chunk_id)
+        rng = _rng(s, 20_000 + chunk_id)
+        ymult = lognormal_mean_one(rng, s.yield_cv, (m, 2))
+        housing = np.zeros((n_area * n_year, m))
+        contrib = np.zeros((n_c * n_year, m))
+        send_pupils = np.zeros((n_c * n_year, m))
+        for d in range(s.max_delay + 1):
+            mask_t = (built & (delay == d)).T.astype(np.float64)  # (S, m)
+            if not mask_t.any():
+                continue
+            # Each site reaches only its own areas: sparse (A*Y, S) @ dense (S, m).
+            housing += ops_t[d] @ mask_t
+            contrib += contrib_t[d] @ mask_t
+            send_pupils += send_t[d] @ mask_t
+        housing, contrib = housing.T, contrib.T
+        send_new = np.diff(np.maximum.accumulate(send_pupils.T.reshape(m, n_c, n_year), axis=2), axis=2, prepend=0.0)
+        housing = housing.reshape(m, n_area, n_year) * np.where(primary_area, ymult[:, :1], ymult[:, 1:])[:, :, None]
+        if use_cs:
+            base_draw = cohort_survival_draws(region, idx, a, m, s, stream=30_000 + chunk_id)
+        else:
+            eb = rng.standard_normal((m, n_c)) * s.births_cv
+            em = rng.standard_normal((m, n_c)) * s.migration_cv
+            base_draw = base_tot[None] + np.tensordot(eb, d_births, axes=1) + np.tensordot(em, d_mig, axes=1)
+        pupils = np.clip(base_draw + housing, 0, None)
+        needed = np.clip(pupils * (1 + a.headroom) - capacity[None], 0, None)
+        spare = np.clip(capacity[None] - pupils, 0, None)
+        sl = slice(done, done + m)
+        store_pupils[sl] = pupils.reshape(m, -1)
+        store_needed[sl] = needed.reshape(m, -1)
+        store_spare[sl] = spare.reshape(m, -1)
+        if keep_draws:
+            pupils_all[sl] = pupils
+        short_count += (needed > 0).sum(axis=0)
+        needed_sum += needed.sum(axis=0)
+        # Funding per draw: places open as the running maximum of need rises.
+        new = np.diff(np.maximum.accumulate(needed, axis=2), axis=2, prepend=0.0)
+        is_new_school = needed.max(axis=2) >= a.new_school_fe * idx.places_per_fe[None] - 1e-9
+        cpp = np.where(is_new_school, ns[None], exp[None])
+        cost = np.einsum("nay,ac->ncy", new * cpp[:, :, None], area_to_c, optimize=True)
+        cost = fc.fund.shift_earlier(cost + send_new * send_cpp[None, :, None], a.cost_lead_years)
+        gaps[sl] = cost - contrib.reshape(m, n_c, n_year) - basic_need[None] - other[None]
+        done += m
+        chunk_id += 1
+        if progress is not None:
+            progress(done / n)
+    qs = np.asarray(s.quantiles)
+    # np.partition releases the GIL: the three tables' quantiles run on both cores.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pupils_q, needed_q, spare_q = pool.map(lambda x: np.quantile(x, qs, axis=0),
+                                                (store_pupils, store_needed, store_spare))
+    keys = fc._grid(idx)
+    values = {}
+    for name, q in (("pupils", pupils_q), ("spare_places", spare_q), ("places_needed", needed_q)):
+        for i, label in enumerate(_labels(qs)):
+            values[f"{name}_{label}"] = q[i].astype(float)
+    values["probability_short"] = (short_count / n).ravel()
+    shortfall = pd.concat([keys, pd.DataFrame(values, index=keys.index)], axis=1)
+    gq = np.quantile(gaps, qs, axis=0)  # (3, C, Y)
+    fkeys = _council_keys(idx)
+    fvals = {f"funding_gap_{label}": gq[i].ravel() for i, label in enumerate(_labels(qs))}
+    funding = pd.concat([fkeys, pd.DataFrame(fvals, index=fkeys.index)], axis=1)
+    totals = np.quantile(gaps.sum(axis=2), qs, axis=0)  # (3, C)
+    total = pd.DataFrame({"council_code": idx.councils.to_numpy(dtype=object), "council": idx.council_names,
+                          **{f"funding_gap_total_{label}": totals[i] for i, label in enumerate(_labels(qs))}})
+    return Ranges(shortfall=shortfall, funding_gap=funding, funding_gap_total=total, settings=s,
+                  pupils_draws=pupils_all)
+
+
+def _labels(qs) -> list[str]:
+    return [f"p{int(round(q * 100))}" for q in qs]
+
+
+def _council_keys(idx) -> pd.DataFrame:
+    from placeplan.model.constants import academic_year_label
+
+    n_year, n_c = len(idx.years), len(idx.councils)
+    return pd.DataFrame({
+        "council_code": np.repeat(idx.councils.to_numpy(dtype=object), n_year),
+        "council": np.repeat(idx.council_names, n_year),
+        "academic_year": np.tile(np.array([academic_year_label(y) for y in idx.years], dtype=object), n_c),
+    })
