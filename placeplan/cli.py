@@ -67,8 +67,45 @@ def cmd_forecast(args) -> int:
     else:
         results = pp.forecast(region, assumptions=region.assumptions(**overrides))
     print(_summary(results, region))
+    ranges = None
+    if args.draws:
+        from placeplan.model.uncertainty import Uncertainty, monte_carlo
+
+        target = changed if scenario is not None else region
+        a = assumptions if scenario is not None else region.assumptions(**overrides)
+        ranges = monte_carlo(target, a, Uncertainty(draws=args.draws, seed=args.seed))
+        t = ranges.funding_gap_total
+        print(f"\nMonte Carlo, {args.draws} draws (seed {args.seed}): funding gap over all years, £m")
+        for r in t.itertuples():
+            print(f"  {r.council:<22} P10 {r.funding_gap_total_p10 / 1e6:8.1f}   P50 {r.funding_gap_total_p50 / 1e6:8.1f}"
+                  f"   P90 {r.funding_gap_total_p90 / 1e6:8.1f}")
     if args.out:
-        path = pp.export_results(results, args.out)
+        path = pp.export_results(results, args.out, ranges=ranges)
+        print(f"\nwrote {path}")
+    return EXIT_OK
+
+
+def cmd_backtest(args) -> int:
+    import placeplan as pp
+    from placeplan.io.tables import export_tables, read_actuals
+    from placeplan.model.backtest import backtest
+    from placeplan.model.uncertainty import Uncertainty
+
+    region = pp.load_region(args.region)
+    actuals = read_actuals(args.actuals)
+    result = backtest(region, actuals, args.base_year, settings=Uncertainty(draws=args.draws, seed=args.seed))
+    print(f"Back-test from base year {result.base_year} (census May {result.base_year}); "
+          f"{len(result.rows)} actual values compared, {len(result.skipped)} skipped.")
+    print("accuracy = (forecast - actual) / actual; MAPE = mean |accuracy|; coverage = share of actuals in P10-P90\n")
+    show = result.summary.copy()
+    show["mean_accuracy"] = show["mean_accuracy"].map("{:+.2%}".format)
+    for c in ("mape", "coverage_p10_p90"):
+        show[c] = show[c].map("{:.2%}".format)
+    print(show.to_string(index=False))
+    for r in result.skipped.head(10).itertuples():
+        print(f"  skipped {r.level} {r.code} {r.phase} {r.academic_year}: {r.reason}")
+    if args.out:
+        path = export_tables({"summary": result.summary, "rows": result.rows, "skipped": result.skipped}, Path(args.out))
         print(f"\nwrote {path}")
     return EXIT_OK
 
@@ -125,7 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", help="write results: .xlsx (all sheets + provenance) or .csv (shortfall)")
     f.add_argument("--headroom", type=float, help="operating margin, e.g. 0.02 for 2%%")
     f.add_argument("--baseline", choices=["population", "cohort_survival", "none"], help="baseline method")
+    f.add_argument("--draws", type=int, default=0, help="Monte Carlo draws: adds P10/P50/P90 columns (e.g. 1000)")
+    f.add_argument("--seed", type=int, default=20151, help="seed of the Monte Carlo")
     f.set_defaults(func=cmd_forecast)
+    b = sub.add_parser("backtest", help="forecast from a past base year and score it against actual pupils")
+    b.add_argument("--region", help="region bundle; default: the embedded demo region")
+    b.add_argument("--actuals", required=True, help="CSV/XLSX: level, code, phase, academic_year, pupils")
+    b.add_argument("--base-year", type=int, help="census year to start from (needs roll_history up to then)")
+    b.add_argument("--draws", type=int, default=500, help="Monte Carlo draws for the P10-P90 band")
+    b.add_argument("--seed", type=int, default=20151)
+    b.add_argument("--out", help="write summary and rows to .xlsx or .csv")
+    b.set_defaults(func=cmd_backtest)
     v = sub.add_parser("validate", help="check a region bundle, sites file or scenario")
     v.add_argument("path")
     v.set_defaults(func=cmd_validate)

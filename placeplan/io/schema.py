@@ -257,3 +257,17 @@ LAYERS: dict[str, Layer] = {
         ),
     )
 }
+
+
+#: Actual pupils on roll, for back-testing (not a bundle layer).
+ACTUALS = Layer(
+    "actuals",
+    "Actual pupils on roll by council or planning area, phase and academic year.",
+    (
+        Column("level", "str", "council or planning_area", choices=("council", "planning_area")),
+        Column("code", "str", "council code or planning-area code"),
+        Column("phase", "str", "primary or secondary (secondary: Y7-Y13)", choices=("primary", "secondary")),
+        Column("academic_year", "year", "academic year, e.g. 2016/17"),
+        Column("pupils", "float", "pupils on roll", min=0),
+    ),
+)

@@ -205,19 +205,47 @@ def export_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> P
 
 
 def results_tables(results, sheets: tuple[str, ...] = ("shortfall", "funding_gap", "contributions", "sites",
-                                                       "small_sites", "development_headroom", "provenance")) -> dict[str, pd.DataFrame]:
-    t = results.tables()
+                                                       "small_sites", "development_headroom", "provenance"),
+                   ranges=None) -> dict[str, pd.DataFrame]:
+    """The tables of a forecast; with Monte Carlo ``ranges``, P10/P50/P90 columns sit beside
+    the central figures and the provenance records the draws and seed."""
+    t = dict(results.tables())
+    if ranges is not None:
+        key = ["council_code", "planning_area_code", "phase", "academic_year"]
+        extra = [c for c in ranges.shortfall.columns if c.endswith(("_p10", "_p50", "_p90")) or c == "probability_short"]
+        t["shortfall"] = t["shortfall"].merge(ranges.shortfall[key + extra], on=key, how="left")
+        fkey = ["council_code", "academic_year"]
+        fextra = [c for c in ranges.funding_gap.columns if c.startswith("funding_gap_p")]
+        t["funding_gap"] = t["funding_gap"].merge(ranges.funding_gap[fkey + fextra], on=fkey, how="left")
+        s = ranges.settings
+        t["provenance"] = pd.concat([t["provenance"], pd.DataFrame(
+            [("monte_carlo.draws", str(s.draws)), ("monte_carlo.seed", str(s.seed)),
+             ("monte_carlo.settings", repr(s))], columns=["key", "value"])], ignore_index=True)
     return {s: t[s] for s in sheets}
 
 
-def export_results(results, path: str | os.PathLike) -> Path:
+def export_results(results, path: str | os.PathLike, ranges=None) -> Path:
     """Export a forecast: XLSX with every sheet and provenance, or the shortfall table as CSV.
 
     A CSV carries its provenance in a sidecar ``<name>.provenance.csv``.
     """
     path = Path(path)
+    tables = results_tables(results, ranges=ranges)
     if path.suffix.lower() == ".csv":
-        export_tables({"shortfall": results.shortfall}, path)
-        export_tables({"provenance": results.provenance}, path.with_suffix(".provenance.csv"))
+        export_tables({"shortfall": tables["shortfall"]}, path)
+        export_tables({"provenance": tables["provenance"]}, path.with_suffix(".provenance.csv"))
         return path
-    return export_tables(results_tables(results), path)
+    return export_tables(tables, path)
+
+
+def read_actuals(path: str | os.PathLike) -> pd.DataFrame:
+    """Read an actuals table (CSV or XLSX) for back-testing; ValidationError names row and column."""
+    from placeplan.io.schema import ACTUALS
+
+    table = read_table(path)
+    frame, problems = check_layer(table, ACTUALS, str(path), row_offset=2)
+    if problems:
+        raise ValidationError(problems)
+    frame["academic_year"] = frame["academic_year"].astype(int)
+    frame["code"] = frame["code"].astype(str)
+    return frame[[c.name for c in ACTUALS.columns]]
