@@ -157,3 +157,32 @@ def test_scenarios_compare_current_with_itself():
     at.selectbox(key="cmp_a").set_value("(current, unsaved)").run()
     assert not at.exception and not at.error
     assert any("same inputs" in m.value for m in at.markdown)
+
+
+def test_childrens_services_ranges_fan_chart_and_export_columns():
+    at = open_page("Children's services")
+    at.number_input(key="mc_draws_cs").set_value(300)
+    at.button(key="mc_run_cs").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = frame_with(at, "probability_short")
+    assert {"pupils_p10", "pupils_p50", "pupils_p90", "places_needed_p90"} <= set(table.columns)
+    assert (table["pupils_p10"] <= table["pupils_p90"]).all()
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
+def test_finance_funding_gap_range():
+    at = open_page("Finance")
+    at.number_input(key="mc_draws_fin").set_value(200)
+    at.button(key="mc_run_fin").click().run()
+    assert not at.exception
+    t = frame_with(at, "funding_gap_total_p90")
+    assert (t["funding_gap_total_p10"] <= t["funding_gap_total_p90"]).all()
+
+
+def test_overview_probability_map():
+    at = open_page("Overview")
+    at.radio(key="map_measure").set_value("probability of shortfall").run()
+    assert any("Compute the ranges" in i.value for i in at.info)
+    at.number_input(key="mc_draws_map").set_value(200)
+    at.button(key="mc_run_map").click().run()
+    assert not at.exception and not any("Compute the ranges" in i.value for i in at.info)

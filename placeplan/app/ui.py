@@ -31,6 +31,7 @@ from placeplan.io.store import (
 from placeplan.io.tables import results_tables
 from placeplan.model.constants import academic_year_label
 from placeplan.model.scenario import Scenario, compare, scenario_changes
+from placeplan.model.uncertainty import Uncertainty, monte_carlo
 
 PAGES = ["Overview", "Planning", "Children's services", "Finance", "Scenarios"]
 MAX_UPLOAD_MB = 50
@@ -79,6 +80,42 @@ def results() -> pp.Results:
 
 def base_results() -> pp.Results:
     return pp.forecast(region())
+
+
+def _ranges_key(draws: int, seed: int) -> tuple:
+    return (id(region()), scenario().to_json(), draws, seed)
+
+
+def ranges(run: bool = False, draws: int = 1000, seed: int = 20151):
+    """Monte Carlo ranges of the current scenario: computed on request (with a progress
+    bar), then kept for this scenario until it changes."""
+    key = _ranges_key(draws, seed)
+    kept = st.session_state.get("_ranges")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    if not run:
+        return None
+    reg = region()
+    changed, a = pp.apply_scenario(reg, scenario())
+    bar = st.progress(0.0, text=f"Drawing {draws:,} futures…")
+    out = monte_carlo(changed, a, Uncertainty(draws=draws, seed=seed), chunk=max(100, draws // 10),
+                      progress=lambda f: bar.progress(f, text=f"Drawing {draws:,} futures… {f:.0%}"))
+    bar.empty()
+    st.session_state["_ranges"] = (key, out)
+    return out
+
+
+def uncertainty_controls(where: str):
+    """Draws and seed, a run button, and the ranges if already computed."""
+    c1, c2, c3 = st.columns([1, 1, 2])
+    draws = c1.number_input("Monte Carlo draws", 100, 20000, 1000, 100, key=f"mc_draws_{where}")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 20151, key=f"mc_seed_{where}")
+    run = c3.button("Compute ranges (P10/P50/P90)", key=f"mc_run_{where}")
+    out = ranges(run, int(draws), int(seed))
+    if out is None:
+        c3.caption("Ranges show how sure each figure is: yields, whether and when sites are built, births and "
+                   "migration are drawn around their central values (docs/uncertainty.md).")
+    return out
 
 
 def pounds_m(value: float) -> str:
@@ -232,13 +269,31 @@ def page_overview() -> None:
     c1, c2, c3 = st.columns(3)
     year = c1.selectbox("Year", years, index=min(4, len(years) - 1), key="map_year")
     phase = c2.selectbox("Phase", ["primary", "secondary"], key="map_phase")
-    measure = c3.radio("Colour by", ["places needed", "spare places"], horizontal=True, key="map_measure")
-    shown = sf[(sf["academic_year"] == year) & (sf["phase"] == phase)].set_index("planning_area_code")
+    measure = c3.radio("Colour by", ["places needed", "spare places", "probability of shortfall"], horizontal=True,
+                       key="map_measure")
     geo = area_geojson(reg, phase).copy()
-    col = "places_needed" if measure == "places needed" else "spare_places"
-    geo["value"] = shown[col].reindex(geo["planning_area_code"]).to_numpy()
-    geo["label"] = [f"{v:,.0f} {measure}" for v in np.nan_to_num(geo["value"])]
-    geo["fill"] = colour(geo["value"].to_numpy(dtype=float), measure == "places needed")
+    if measure == "probability of shortfall":
+        rng_ = uncertainty_controls("map")
+        if rng_ is None:
+            st.info("Compute the ranges to colour the map by the probability that each area runs short.")
+            source = None
+        else:
+            source = rng_.shortfall
+        col = "probability_short"
+    else:
+        source = sf
+        col = "places_needed" if measure == "places needed" else "spare_places"
+    if source is not None:
+        shown = source[(source["academic_year"] == year) & (source["phase"] == phase)].set_index("planning_area_code")
+        geo["value"] = shown[col].reindex(geo["planning_area_code"]).to_numpy()
+    else:
+        geo["value"] = np.nan
+    if measure == "probability of shortfall":
+        geo["label"] = [f"{v:.0%} chance of a shortfall" for v in np.nan_to_num(geo["value"])]
+        geo["fill"] = colour(np.nan_to_num(geo["value"].to_numpy(dtype=float)) * 210.0, True)
+    else:
+        geo["label"] = [f"{v:,.0f} {measure}" for v in np.nan_to_num(geo["value"])]
+        geo["fill"] = colour(geo["value"].to_numpy(dtype=float), measure == "places needed")
     sites = reg.sites if not scenario().add_sites and not scenario().remove_sites else pp.apply_scenario(reg, scenario())[0].sites
     pts = sites.geometry.centroid.to_crs(4326)
     pts = pd.DataFrame({"lon": pts.x, "lat": pts.y, "site": sites["site"].astype(str),
@@ -461,6 +516,27 @@ def page_planning() -> None:
     st.dataframe(fmt(res.development_headroom, digits=0), hide_index=True, width="stretch", height=300)
 
 
+def fan_chart(one: pd.DataFrame, band: pd.DataFrame, headroom: float) -> None:
+    """Demand against capacity with the P10-P90 band of pupils (a fan chart)."""
+    import altair as alt
+
+    data = pd.DataFrame({
+        "academic_year": one.index,
+        "P10": band["pupils_p10"].reindex(one.index).to_numpy(),
+        "P90": band["pupils_p90"].reindex(one.index).to_numpy(),
+        "P50": band["pupils_p50"].reindex(one.index).to_numpy(),
+        "central forecast": one["pupils_forecast"].to_numpy(),
+        "capacity": one["capacity"].to_numpy(),
+        "capacity less headroom": (one["capacity"] / (1 + headroom)).to_numpy(),
+    })
+    base = alt.Chart(data).encode(x=alt.X("academic_year:O", title="academic year"))
+    area = base.mark_area(opacity=0.25).encode(y=alt.Y("P10:Q", title="pupils / places"), y2="P90:Q")
+    lines = base.transform_fold(["P50", "central forecast", "capacity", "capacity less headroom"]).mark_line().encode(
+        y="value:Q", color=alt.Color("key:N", title=None))
+    st.altair_chart(area + lines, width="stretch")
+    st.caption("Shaded: P10-P90 of pupils over the Monte Carlo draws.")
+
+
 def _peak_by_council(sf: pd.DataFrame) -> pd.Series:
     return sf.groupby(["council", "planning_area_code"])["places_needed"].max().groupby("council").sum()
 
@@ -494,9 +570,18 @@ def page_childrens() -> None:
     view = view[view["academic_year"].isin(years[i0:i1 + 1])]
     if only_short:
         view = view[view["places_needed"] > 0]
+    st.markdown("**How sure?** Monte Carlo ranges of pupils, spare places and places needed, and the probability "
+                "that each area runs short.")
+    rng_ = uncertainty_controls("cs")
+    tables = results_tables(res, ("shortfall", "provenance"), ranges=rng_)
+    if rng_ is not None:
+        key_cols = ["planning_area_code", "academic_year"]
+        view = view.merge(tables["shortfall"][key_cols + [c for c in tables["shortfall"].columns
+                                                          if c.endswith(("_p10", "_p50", "_p90")) or c == "probability_short"]],
+                          on=key_cols, how="left")
     st.caption(f"{len(view):,} rows. Headroom {a.headroom:.1%}. Forms of entry: 210 places primary, 150 secondary.")
     st.dataframe(fmt(view), hide_index=True, width="stretch", height=360)
-    tables = {"shortfall": view, "provenance": res.provenance}
+    tables = {"shortfall": view, "provenance": tables["provenance"]}
     d1, d2 = st.columns(2)
     # Files are built only when clicked (deferred), so a rerun after an edit stays fast.
     d1.download_button("Download shortfall (XLSX, with provenance)", lambda: xlsx_bytes(tables), "placeplan_shortfall.xlsx",
@@ -510,13 +595,16 @@ def page_childrens() -> None:
     labels = dict(zip(areas["planning_area_code"], areas["planning_area"] + " (" + areas["phase"] + ")"))
     code = st.selectbox("Planning area", areas["planning_area_code"].tolist(), format_func=labels.get, key="cs_area")
     one = sf[sf["planning_area_code"] == code].set_index("academic_year")
-    chart = pd.DataFrame({
-        "pupils forecast": one["pupils_forecast"],
-        "baseline (today's pupils aged on)": one["baseline_pupils"],
-        "capacity": one["capacity"],
-        "capacity less headroom": one["capacity"] / (1 + a.headroom),
-    })
-    st.line_chart(chart)
+    if rng_ is not None:
+        fan_chart(one, rng_.shortfall[rng_.shortfall["planning_area_code"] == code].set_index("academic_year"), a.headroom)
+    else:
+        chart = pd.DataFrame({
+            "pupils forecast": one["pupils_forecast"],
+            "baseline (today's pupils aged on)": one["baseline_pupils"],
+            "capacity": one["capacity"],
+            "capacity less headroom": one["capacity"] / (1 + a.headroom),
+        })
+        st.line_chart(chart)
 
     st.subheader("Planned capacity changes")
     st.caption("Expansions, new schools (positive places) and removals (negative), in force from their academic year.")
@@ -557,6 +645,11 @@ def page_finance() -> None:
     st.dataframe(fmt(totals.reset_index(), money=("cost", "contributions", "basic_need", "other_funding", "funding_gap")),
                  hide_index=True, width="stretch")
     st.bar_chart(fg.pivot_table(index="academic_year", columns="council", values="funding_gap", aggfunc="sum"))
+    st.markdown("**Range of the funding gap** (Monte Carlo)")
+    rng_ = uncertainty_controls("fin")
+    if rng_ is not None:
+        st.dataframe(fmt(rng_.funding_gap_total, money=tuple(rng_.funding_gap_total.columns)), hide_index=True,
+                     width="stretch")
     st.caption("Funding gap = cost of new places − developer contributions − Basic Need − other funding, per council "
                "and year (negative: a surplus). Costs in the price base of the cost table.")
     council = st.selectbox("Council", ["all"] + sorted(fg["council"].unique()), key="fin_council")
@@ -583,7 +676,7 @@ def page_finance() -> None:
     if new != s:
         set_scenario(new)
         st.rerun()
-    tables = {k: v for k, v in results_tables(res).items() if k in ("funding_gap", "contributions", "small_sites", "provenance")}
+    tables = results_tables(res, ("funding_gap", "contributions", "small_sites", "provenance"), ranges=rng_)
     st.download_button("Download funding (XLSX, with provenance)", lambda: xlsx_bytes(tables), "placeplan_funding.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_funding_xlsx",
                        on_click="ignore")
