@@ -185,3 +185,21 @@ def test_edit_save_reload_download(app_url, browser, tmp_path):
     pd.testing.assert_series_equal(got["places_needed"], want["places_needed"], check_names=False, rtol=1e-9)
     base = pp.forecast(pp.load_region()).shortfall
     assert got["places_needed"].sum() > base["places_needed"].sum()
+
+
+def test_upload_sites_file_problems_then_success(app_url, browser, tmp_path):
+    url, _ = app_url
+    bad = tmp_path / "our_sites.csv"
+    bad.write_text("site_id,site,council_code,dwellings,status,first_year,build_rate,easting,northing\n"
+                   "X1,Somewhere,E06000042,lots,allocated,2019,50,488000,244000\n")
+    good = ROOT / "templates" / "sites.csv"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/?page=Planning", timeout=120_000)
+    page.get_by_role("heading", name="Planning: development scenario").wait_for(timeout=120_000)
+    settle(page)
+    page.get_by_text("Load your council's sites file").click()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(bad))
+    page.get_by_text("1 problem(s) found; nothing was changed.").wait_for(timeout=60_000)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(good))
+    page.get_by_text("2 sites read from sites.csv.").wait_for(timeout=60_000)
+    page.close()

@@ -480,8 +480,9 @@ def page_planning() -> None:
             path = _upload_to_temp(up, Path(up.name).suffix.lower())
             if path is not None:
                 try:
-                    sites, traj = pp.read_sites(path)
-                    new_region = pp.with_sites(reg, sites, traj, up.name)
+                    with st.spinner(f"Checking {up.name}…"):
+                        sites, traj = pp.read_sites(path)
+                        new_region = pp.with_sites(reg, sites, traj, up.name)
                 except pp.ValidationError as exc:
                     show_problems(exc)
                 else:
