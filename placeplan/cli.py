@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -52,7 +53,14 @@ def cmd_forecast(args) -> int:
     import placeplan as pp
 
     region = pp.load_region(args.region)
+    if args.sites:
+        region = _with_sites_file(region, args.sites)
     scenario = pp.load_scenario(args.scenario) if args.scenario else None
+    if scenario is not None:
+        try:
+            pp.apply_scenario(region, scenario)
+        except pp.ValidationError as exc:
+            raise pp.ValidationError([dataclasses.replace(p, file=p.file or args.scenario) for p in exc.problems]) from None
     overrides = {}
     if args.headroom is not None:
         overrides["headroom"] = args.headroom
@@ -110,24 +118,45 @@ def cmd_backtest(args) -> int:
     return EXIT_OK
 
 
+def _with_sites_file(region, path):
+    import placeplan as pp
+
+    sites, traj = pp.read_sites(path)
+    out = pp.with_sites(region, sites, traj, str(path))
+    from placeplan.io.tables import placement_warnings
+
+    for w in placement_warnings(out, str(path)):
+        print(f"  warning: {w}")
+    return out
+
+
 def cmd_validate(args) -> int:
     import placeplan as pp
 
     path = Path(args.path)
-    if path.suffix.lower() in (".csv", ".xlsx", ".xlsm"):
-        sites, traj = pp.read_sites(path)
-        print(f"{path}: valid sites file ({len(sites)} sites, {len(traj)} trajectory rows)")
+    suffix = path.suffix.lower()
+    if suffix not in (".gpkg", ".json"):
+        region = pp.load_region(args.region)
+        out = _with_sites_file(region, path)
+        print(f"{path}: valid sites file ({len(out.sites)} sites, {len(out.trajectories)} trajectory rows; "
+              f"checked against {region.meta_dict.get('region_name', region.source)})")
         return EXIT_OK
-    if path.suffix.lower() == ".json":
-        pp.load_scenario(path)
-        print(f"{path}: valid scenario")
+    if suffix == ".json":
+        scenario = pp.load_scenario(path)
+        region = pp.load_region(args.region)
+        try:
+            pp.apply_scenario(region, scenario)
+        except pp.ValidationError as exc:
+            raise pp.ValidationError([dataclasses.replace(p, file=str(path)) for p in exc.problems]) from None
+        print(f"{path}: valid scenario '{scenario.name}' for {region.meta_dict.get('region_name', region.source)}")
         return EXIT_OK
     region = pp.load_region(path)
     counts = ", ".join(f"{len(getattr(region, n))} {n}" for n in ("councils", "planning_areas", "schools", "zones", "sites"))
     print(f"{path}: valid region bundle ({counts})")
-    near = region.site_areas[region.site_areas["method"] == "nearest"] if len(region.site_areas) else []
-    for row in getattr(near, "itertuples", lambda: [])():
-        print(f"  warning: site {row.id} is outside every {row.phase} planning area; nearest is {row.planning_area_code} ({row.distance_m:,.0f} m)")
+    from placeplan.io.tables import placement_warnings
+
+    for w in placement_warnings(region, str(path)):
+        print(f"  warning: {w.replace(', row', ', feature', 1)}")
     return EXIT_OK
 
 
@@ -158,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     f = sub.add_parser("forecast", help="forecast pupils, shortfall and funding gap")
     f.add_argument("--region", help="region bundle (GeoPackage); default: the embedded demo region")
+    f.add_argument("--sites", help="a council's sites file (CSV/XLSX/GeoPackage) replacing the region's sites")
     f.add_argument("--scenario", help="scenario JSON applied to the region")
     f.add_argument("--out", help="write results: .xlsx (all sheets + provenance) or .csv (shortfall)")
     f.add_argument("--headroom", type=float, help="operating margin, e.g. 0.02 for 2%%")
@@ -175,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_backtest)
     v = sub.add_parser("validate", help="check a region bundle, sites file or scenario")
     v.add_argument("path")
+    v.add_argument("--region", help="for a sites file or scenario: the region to check it against (default: the demo region)")
     v.set_defaults(func=cmd_validate)
     a = sub.add_parser("app", help="start the browser app on the demo region")
     a.add_argument("--region", help="region bundle; default: the embedded demo region")
@@ -203,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INVALID
     except KeyboardInterrupt:
         return EXIT_ERROR
+    except BrokenPipeError:  # output piped to a command that stopped reading (e.g. head)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return EXIT_OK
     except Exception as exc:  # never a traceback for a user; the message says what failed
         print(f"placeplan: internal error: {type(exc).__name__}: {exc}\n"
               "Please report it with the command you ran.", file=sys.stderr)

@@ -67,7 +67,7 @@ def test_negative_dwellings_duplicate_ids_unknown_council():
     with pytest.raises(pp.ValidationError) as exc:
         region_from_frames(frames, source="f")
     msgs = problems_of(exc)
-    assert "f, layer sites, row 2, column dwellings: -5.0 is below the minimum 0" in msgs
+    assert "f, layer sites, row 2, column dwellings: -5 is below the minimum 0" in msgs
     assert "f, layer sites, row 2, column site_id: duplicate 'S1': must be unique" in msgs
     assert "f, layer sites, row 2, column council_code: 'Z' is not a council_code in layer councils" in msgs
 

@@ -135,3 +135,61 @@ def with_assumptions(scenario: Scenario, **changes) -> Scenario:
         else:
             a[k] = v
     return dataclasses.replace(scenario, assumptions=a)
+
+
+MAX_UPLOAD_BYTES = 50 * 1024**2
+
+
+@dataclasses.dataclass
+class Upload:
+    """What an uploaded file turned out to be: a region, sites, a scenario, or problems."""
+
+    kind: str
+    region: Region | None = None
+    scenario: Scenario | None = None
+    problems: list = dataclasses.field(default_factory=list)
+    warnings: list = dataclasses.field(default_factory=list)
+
+
+def check_upload(name: str, data: bytes, region: Region, kind: str | None = None) -> Upload:
+    """Read an uploaded file with the library's own readers; never raises for bad content.
+
+    The file is written to a private temporary folder under its own extension, read,
+    and removed. Nothing is unpickled or executed: CSV, XLSX (openpyxl), GeoPackage
+    (GDAL) and JSON readers only.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import placeplan as pp
+    from placeplan.errors import Problem, ValidationError
+    from placeplan.io.tables import placement_warnings
+
+    suffix = Path(name).suffix.lower()
+    kind = kind or {".gpkg": "region", ".json": "scenario"}.get(suffix, "sites")
+    if len(data) > MAX_UPLOAD_BYTES:
+        return Upload(kind, problems=[Problem(name, "", None, None, f"the file is {len(data) / 1024**2:.0f} MB; "
+                                                                    f"the limit is {MAX_UPLOAD_BYTES // 1024**2} MB")])
+    folder = Path(tempfile.mkdtemp(prefix="placeplan-upload-"))
+    path = folder / f"upload{suffix}"
+    try:
+        path.write_bytes(data)
+        try:
+            if kind == "region":
+                new = pp.load_region(path)
+                return Upload(kind, region=new.replace(source=name), warnings=placement_warnings(new, name))
+            if kind == "scenario":
+                from placeplan.io.store import import_scenario
+
+                doc = import_scenario(data, name)
+                apply_scenario(region, doc)
+                return Upload(kind, scenario=doc)
+            sites, traj = pp.read_sites(path)
+            new = pp.with_sites(region, sites, traj, name)
+            return Upload(kind, region=new, warnings=placement_warnings(new, name))
+        except ValidationError as exc:
+            return Upload(kind, problems=[dataclasses.replace(p, file=name if (not p.file or str(folder) in p.file) else p.file)
+                                          for p in exc.problems])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

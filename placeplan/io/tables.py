@@ -16,7 +16,7 @@ from pyproj import Transformer
 from placeplan.errors import Problem, ValidationError
 from placeplan.io.schema import LAYERS
 from placeplan.io.validate import check_layer
-from placeplan.model.constants import parse_academic_year
+from placeplan.model.constants import academic_year_label, parse_academic_year
 from placeplan.model.geography import place
 from placeplan.model.region import Region
 
@@ -59,7 +59,8 @@ def read_table(path: str | os.PathLike, sheet: str | int = 0) -> pd.DataFrame:
         raise
     except (ValueError, KeyError, pd.errors.ParserError, pd.errors.EmptyDataError, zipfile.BadZipFile, OSError) as exc:
         raise ValidationError([Problem(file, "", None, None, f"cannot be read: {exc}")]) from None
-    raise ValidationError([Problem(file, "", None, None, f"unsupported file type {suffix!r}: use .csv, .xlsx or .gpkg")])
+    raise ValidationError([Problem(file, "", None, None, f"unsupported file type {suffix!r}: use .csv or .xlsx for sites, "
+                                                       ".gpkg for a region, .json for a scenario")])
 
 
 def sites_from_table(table: pd.DataFrame, file: str = "", layer: str = "sites") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -74,6 +75,8 @@ def sites_from_table(table: pd.DataFrame, file: str = "", layer: str = "sites") 
         Rows are numbered as in a spreadsheet: row 2 is the first under the header.
     """
     table = table.rename(columns=lambda c: str(c).strip())
+    if table.empty:
+        raise ValidationError([Problem(file, layer, None, None, "the file has no rows under its header")])
     lower = {c.lower(): c for c in table.columns}
     problems: list[Problem] = []
     checked, found = check_layer(table.assign(geometry=None).drop(columns="geometry"), "sites", file, row_offset=2)
@@ -148,12 +151,24 @@ def read_sites(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
 def with_sites(region: Region, sites: gpd.GeoDataFrame, trajectories: pd.DataFrame, file: str = "") -> Region:
     """Replace a region's sites with a council's own, placing them in planning areas."""
     known = set(region.councils["council_code"].astype(str))
-    bad = ~sites["council_code"].astype(str).isin(known)
-    if bad.any():
-        raise ValidationError([
-            Problem(file, "sites", int(r) + 2, "council_code", f"{sites['council_code'].iloc[r]!r} is not a council of the region")
-            for r in np.flatnonzero(bad.to_numpy())[:20]
-        ])
+    problems = [
+        Problem(file, "sites", int(r) + 2, "council_code", f"{sites['council_code'].iloc[r]!r} is not a council of the region")
+        for r in np.flatnonzero(~sites["council_code"].astype(str).isin(known).to_numpy())[:20]
+    ]
+    first = region.base_academic_year
+    problems += [
+        Problem(file, "sites", int(r) + 2, "first_year",
+                f"year {int(sites['first_year'].iloc[r])} is before the base year {region.base_year}")
+        for r in np.flatnonzero((sites["first_year"].to_numpy(dtype=float) < first).astype(bool))[:20]
+    ]
+    if len(trajectories):
+        row_of = {sid: i + 2 for i, sid in enumerate(sites["site_id"].astype(str))}
+        early = trajectories[trajectories["academic_year"] < first]
+        problems += [Problem(file, "sites", row_of.get(str(r.site_id)), academic_year_label(int(r.academic_year)),
+                             f"completions in {academic_year_label(int(r.academic_year))} are before the base year {region.base_year}")
+                     for r in early.head(20).itertuples()]
+    if problems:
+        raise ValidationError(problems)
     return region.replace(sites=sites.reset_index(drop=True), trajectories=trajectories,
                           site_areas=place(sites, region.planning_areas, "site_id"))
 
@@ -249,3 +264,15 @@ def read_actuals(path: str | os.PathLike) -> pd.DataFrame:
     frame["academic_year"] = frame["academic_year"].astype(int)
     frame["code"] = frame["code"].astype(str)
     return frame[[c.name for c in ACTUALS.columns]]
+
+
+def placement_warnings(region: Region, file: str) -> list[str]:
+    """Sites outside every planning area of a phase (placed in the nearest), by row."""
+    sa = region.site_areas
+    if not len(sa):
+        return []
+    row_of = {sid: i + 2 for i, sid in enumerate(region.sites["site_id"].astype(str))}
+    near = sa[sa["method"] == "nearest"].drop_duplicates("id")
+    return [f"{file}, layer sites, row {row_of.get(r.id, '?')}, column geometry: site {r.id} is outside every "
+            f"{r.phase} planning area; placed in the nearest, {r.planning_area_code} ({r.distance_m:,.0f} m away)"
+            for r in near.itertuples()]

@@ -34,10 +34,11 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
     raw = frame[col.name]
     missing = raw.isna() | raw.astype("string").str.strip().fillna("").eq("")
 
-    def report(mask: np.ndarray, message) -> None:
+    def report(mask: np.ndarray, message, shown: pd.Series | None = None) -> None:
         rows = np.flatnonzero(mask)
+        source = raw if shown is None else shown
         for r in rows[:MAX_PER_COLUMN]:
-            text = message(_plain(raw.iloc[r])) if callable(message) else message
+            text = message(_plain(source.iloc[r])) if callable(message) else message
             problems.append(Problem(file, layer, int(r) + row_offset, col.name, text))
         if len(rows) > MAX_PER_COLUMN:
             problems.append(Problem(file, layer, None, col.name, f"... {len(rows) - MAX_PER_COLUMN} more rows like these"))
@@ -53,9 +54,9 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
             frac = values.notna() & (values % 1 != 0)
             report(frac.to_numpy(), lambda v: f"{v!r} is not a whole number")
         if col.min is not None:
-            report((values < col.min).to_numpy(), lambda v: f"{v!r} is below the minimum {col.min:g}")
+            report((values < col.min).to_numpy(), lambda v: f"{v:g} is below the minimum {col.min:g}", values)
         if col.max is not None:
-            report((values > col.max).to_numpy(), lambda v: f"{v!r} is above the maximum {col.max:g}")
+            report((values > col.max).to_numpy(), lambda v: f"{v:g} is above the maximum {col.max:g}", values)
         out = values
         if col.kind == "int" and not problems:
             out = values.round().astype("Int64")
@@ -159,6 +160,8 @@ def check_geometry(frame: pd.DataFrame, layer: Layer, file: str, row_offset: int
     if crs is not None and crs.to_epsg() == BNG and ok.any():
         b = geom[ok].bounds
         outside = (b["minx"] < -1e5) | (b["maxx"] > 8e5) | (b["miny"] < -1e5) | (b["maxy"] > 1.3e6)
+        # Degrees labelled as metres sit within a few hundred metres of the grid's origin, in the sea.
+        outside |= (b["minx"].abs() <= 180) & (b["maxx"].abs() <= 180) & (b["miny"].abs() <= 90) & (b["maxy"].abs() <= 90)
         for r in np.flatnonzero(ok)[outside.to_numpy()][:MAX_PER_COLUMN]:
             problems.append(Problem(file, layer.name, int(r) + row_offset, "geometry",
                                     "coordinates are outside Great Britain for EPSG:27700 (longitude/latitude given as BNG?)"))
