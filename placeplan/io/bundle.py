@@ -174,18 +174,23 @@ def check_consistency(frames: dict[str, pd.DataFrame], file: str = "") -> list[P
         for name, col in (("trajectories", "academic_year"), ("capacity_changes", "academic_year"), ("funding", "academic_year")):
             f = frames.get(name)
             if f is not None and len(f):
-                bad = f[col] < base_year - 1
-                for r in np.flatnonzero(bad.to_numpy())[:20]:
+                bad = _numbers(f[col]) < base_year - 1
+                for r in np.flatnonzero(bad)[:20]:
                     problems.append(Problem(file, name, int(r) + 1, col, f"year {int(f[col].iloc[r])} is before the base year {base_year}"))
         if sites is not None and len(sites):
-            bad = sites["first_year"] < base_year - 1
-            for r in np.flatnonzero(bad.to_numpy())[:20]:
+            bad = _numbers(sites["first_year"]) < base_year - 1
+            for r in np.flatnonzero(bad)[:20]:
                 problems.append(Problem(file, "sites", int(r) + 1, "first_year", f"year {int(sites['first_year'].iloc[r])} is before the base year {base_year}"))
     yields = frames.get("yields")
     if yields is not None and len(yields):
         if not ((yields["phase"] == "primary") & (yields["dimension"] == "all")).any():
             problems.append(Problem(file, "yields", None, "phase", "no all-dwellings primary yield (phase primary, dimension all, category all)"))
     return problems
+
+
+def _numbers(series: pd.Series) -> np.ndarray:
+    """A column as floats, missing values as NaN (comparisons with NaN are False)."""
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def prepare_region(frames: dict[str, pd.DataFrame], source: str = "") -> Region:

@@ -105,7 +105,7 @@ def sites_from_table(table: pd.DataFrame, file: str = "", layer: str = "sites") 
         problems.append(Problem(file, layer, None, "easting", "needs easting and northing (EPSG:27700) or longitude and latitude columns"))
     year_cols = [c for c in table.columns if YEAR_COLUMN.match(str(c))]
     traj = pd.DataFrame(columns=["site_id", "academic_year", "dwellings"])
-    if year_cols:
+    if year_cols and not problems:  # a trajectory is read only for rows whose ids and dwellings are sound
         long = table[["site_id", *year_cols]].melt(id_vars="site_id", var_name="year", value_name="dwellings") if "site_id" in table else None
         if long is not None:
             vals = pd.to_numeric(long["dwellings"], errors="coerce")

@@ -58,8 +58,11 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
         if col.max is not None:
             report((values > col.max).to_numpy(), lambda v: f"{v:g} is above the maximum {col.max:g}", values)
         out = values
-        if col.kind == "int" and not problems:
-            out = values.round().astype("Int64")
+        if col.kind == "int":
+            huge = values.abs() > 2**53
+            report(huge.to_numpy(), lambda v: f"{v!r} is too large for a whole number")
+            if not problems:
+                out = values.round().astype("Int64")
     elif col.kind == "year":
         years = raw.map(_to_year).astype(float)
         report(np.isinf(years.to_numpy()), lambda v: f"{v!r} is not an academic year like 2024/25")
