@@ -163,7 +163,9 @@ def cmd_validate(args) -> int:
 def cmd_app(args) -> int:
     script = Path(__file__).resolve().parent / "app" / "main.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           # uploads are read by placeplan's own readers, never unpickled; the size is capped
+           "--server.maxUploadSize", "50", "--server.enableXsrfProtection", "true"]
     env = dict(os.environ)
     if args.region:
         env["PLACEPLAN_REGION"] = str(Path(args.region).resolve())

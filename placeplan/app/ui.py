@@ -20,6 +20,8 @@ import streamlit as st
 
 import placeplan as pp
 from placeplan.app import edits
+from placeplan.app.access import refused_edits
+from placeplan.io.roles import User, read_roles, roles_path, user_for
 from placeplan.io.schema import PROJECT_TYPES, STATUSES
 from placeplan.io.store import (
     ScenarioStore,
@@ -69,8 +71,44 @@ def scenario() -> Scenario:
     return st.session_state.scenario
 
 
-def set_scenario(new: Scenario) -> None:
+def auth_configured() -> bool:
+    """Sign-in is on when secrets.toml has an [auth] section (Streamlit's OpenID Connect)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: open mode
+        return False
+
+
+@st.cache_resource
+def _roles(path: str, mtime: float) -> dict:
+    return read_roles(path)
+
+
+def current_user() -> User | None:
+    """The signed-in user with their roles, or None when the app runs open."""
+    if not auth_configured():
+        return None
+    path = roles_path()
+    if path is None:
+        try:
+            path = Path(st.secrets["placeplan"]["roles_file"])
+        except (KeyError, FileNotFoundError, AttributeError):
+            path = None
+    roles = _roles(str(path), path.stat().st_mtime) if path is not None and path.exists() else {}
+    return user_for(str(st.user.get("email", "")), roles)
+
+
+def set_scenario(new: Scenario) -> bool:
+    """Make ``new`` the current scenario if the signed-in user may make that change."""
+    user = st.session_state.get("_user")
+    if user is not None and new != scenario():
+        refused = refused_edits(region(), scenario(), new, user)
+        if refused:
+            st.session_state["_refused"] = refused
+            st.session_state["_editor_nonce"] = st.session_state.get("_editor_nonce", 0) + 1
+            return False
     st.session_state.scenario = new
+    return True
 
 
 def results() -> pp.Results:
@@ -118,6 +156,12 @@ def uncertainty_controls(where: str):
     return out
 
 
+def plain(text: str) -> str:
+    """User text shown inside Markdown elements, with Markdown's special characters escaped
+    (Streamlit never renders raw HTML unless asked; this also stops links and images)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
+
+
 def pounds_m(value: float) -> str:
     """£ millions with the sign in front: -£38.0m."""
     sign = "-" if value < 0 else ""
@@ -154,6 +198,7 @@ def editor(prefix: str, payload: object, make_table, **kwargs) -> pd.DataFrame:
     changes and the editor starts again from the scenario, so it never undoes a change
     made elsewhere.
     """
+    payload = [payload, st.session_state.get("_editor_nonce", 0)]
     digest = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:12]
     key = f"{prefix}_{digest}"
     inputs = st.session_state.setdefault("_editor_inputs", {})
@@ -182,13 +227,20 @@ def sidebar() -> str:
     loaded = st.session_state.get("loaded")
     st.sidebar.markdown("**Scenario**")
     if loaded:
-        st.sidebar.write(f"{loaded['name']} — version {loaded['version']} by {loaded['author']}")
+        st.sidebar.text(f"{loaded['name']} — version {loaded['version']} by {loaded['author']}")
     else:
         st.sidebar.write("New scenario (not saved)")
     n = len(s.add_sites) + len(s.remove_sites) + len(s.edit_sites) + len(s.capacity_changes) + len(s.costs) + len(s.assumptions)
     st.sidebar.caption(f"{n} change(s) from the base region")
-    st.sidebar.text_input("Your name (recorded with each save)", key="author", value=os.environ.get("USER", ""))
-    st.sidebar.caption("Open mode: no sign-in is configured, so anyone using this app can edit and save.")
+    user = st.session_state.get("_user")
+    if user is None:
+        st.sidebar.text_input("Your name (recorded with each save)", key="author", value=os.environ.get("USER", ""))
+        st.sidebar.caption("Open mode: no sign-in is configured, so anyone using this app can edit and save.")
+    else:
+        st.session_state["author"] = user.email
+        st.sidebar.text(f"Signed in as {user.email}")
+        st.sidebar.caption("Roles: " + ", ".join(sorted(f"{r} ({c})" for c, r in user.grants)))
+        st.sidebar.button("Log out", on_click=st.logout, key="logout")
     if st.sidebar.button("Reset to the base region", key="reset"):
         st.session_state.loaded = None
         set_scenario(Scenario(name=""))
@@ -323,7 +375,7 @@ def page_overview() -> None:
 def _upload_to_temp(upload, suffix: str) -> Path | None:
     size = upload.size
     if size > MAX_UPLOAD_MB * 1024**2:
-        st.error(f"{upload.name} is {size / 1024**2:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
+        st.error(plain(f"{upload.name} is {size / 1024**2:.0f} MB; the limit is {MAX_UPLOAD_MB} MB."))
         return None
     tmp = Path(tempfile.mkdtemp(prefix="placeplan-")) / f"upload{suffix}"
     tmp.write_bytes(upload.getvalue())
@@ -472,7 +524,7 @@ def page_planning() -> None:
         if isinstance(exc, pp.ValidationError):
             show_problems(exc)
         else:
-            st.error(f"The table has a value that is not allowed: {exc}")
+            st.error(plain(f"The table has a value that is not allowed: {exc}"))
 
     with st.expander("Load your council's sites file (CSV or XLSX, see the templates)"):
         up = st.file_uploader("Sites file", type=["csv", "xlsx"], key="sites_upload")
@@ -486,7 +538,7 @@ def page_planning() -> None:
                 except pp.ValidationError as exc:
                     show_problems(exc)
                 else:
-                    st.success(f"{len(sites)} sites read from {up.name}.")
+                    st.success(plain(f"{len(sites)} sites read from {up.name}."))
                     if st.button("Replace the region's sites with these", key="use_sites"):
                         st.session_state.region = new_region
                         set_scenario(Scenario(name=s.name))
@@ -629,7 +681,7 @@ def page_childrens() -> None:
             set_scenario(new)
             st.rerun()
     except (ValueError, TypeError) as exc:
-        st.error(f"A capacity change is not complete or not valid: {exc}")
+        st.error(plain(f"A capacity change is not complete or not valid: {exc}"))
     except pp.ValidationError as exc:
         show_problems(exc)
 
@@ -700,17 +752,21 @@ def page_scenarios() -> None:
         if st.form_submit_button("Save"):
             author = st.session_state.get("author", "").strip()
             named = dataclasses.replace(s, name=name.strip())
+            user = st.session_state.get("_user")
+            if user is not None and user.roles <= {"viewer"}:
+                st.error(plain(f"{user.email} may view but not save scenarios (viewer role)."))
+                return
             expected = loaded["version"] if loaded and loaded["name"] == named.name else None
             try:
                 version = db.save(named, author, council, note, expected_version=expected)
             except StaleScenarioError as exc:
-                st.error(str(exc))
+                st.error(plain(str(exc)))
             except pp.ValidationError as exc:
                 show_problems(exc)
             else:
                 st.session_state.loaded = {"name": named.name, "version": version, "author": author}
                 set_scenario(named)
-                st.success(f"Saved '{named.name}' as version {version}.")
+                st.success(f"Saved '{plain(named.name)}' as version {version}.")
 
     saved = db.list()
     st.subheader("Saved scenarios")
@@ -729,7 +785,7 @@ def page_scenarios() -> None:
             try:
                 db.delete(pick, st.session_state.get("author", "") or "unknown")
             except StaleScenarioError as exc:
-                st.error(str(exc))
+                st.error(plain(str(exc)))
             else:
                 st.rerun()
     else:
@@ -789,7 +845,15 @@ def _scenario_for(option: str, db: ScenarioStore) -> Scenario:
 def main() -> None:
     st.set_page_config(page_title="placeplan", page_icon="🏫", layout="wide")
     started = time.perf_counter()
+    if auth_configured() and not st.user.is_logged_in:
+        st.title("placeplan")
+        st.write("Sign in to see and edit the region's school place planning.")
+        st.button("Log in", on_click=st.login, key="login")
+        st.stop()
+    st.session_state["_user"] = current_user()
     page = sidebar()
+    for message in st.session_state.pop("_refused", []):
+        st.error(f"Not changed: {plain(message)}.")
     try:
         {
             "Overview": page_overview,
@@ -804,8 +868,8 @@ def main() -> None:
         import logging
 
         logging.getLogger("placeplan.app").exception("page %s failed", page)
-        st.error(f"Something went wrong on this page ({type(exc).__name__}: {exc}). Your scenario is unchanged; "
-                 "please report what you did.")
+        st.error(plain(f"Something went wrong on this page ({type(exc).__name__}: {exc}). Your scenario is unchanged; "
+                       "please report what you did."))
     footer()
     st.sidebar.caption(f"Page computed in {(time.perf_counter() - started) * 1000:,.0f} ms")
 
