@@ -30,15 +30,6 @@ def sites_table(region: Region, scenario: Scenario) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _same(a, b) -> bool:
-    if a is None or (isinstance(a, float) and math.isnan(a)):
-        return b is None or (isinstance(b, float) and math.isnan(b)) or b is pd.NA
-    try:
-        return bool(a == b) or (float(a) == float(b))
-    except (TypeError, ValueError):
-        return False
-
-
 def _value(v):
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -50,38 +41,47 @@ def _value(v):
 def scenario_from_sites_table(region: Region, scenario: Scenario, table: pd.DataFrame) -> Scenario:
     """The scenario whose sites are those of ``table`` (edits, additions, removals vs the base region).
 
-    Rows without a ``site_id`` are ignored (a half-typed new row).
+    Rows without a ``site_id`` are ignored (a half-typed new row). Compared column by
+    column, so only changed cells are visited.
     """
     base = region.sites.set_index(region.sites["site_id"].astype(str))
-    rows = table[table["site_id"].notna() & (table["site_id"].astype(str).str.strip() != "")]
-    ids = rows["site_id"].astype(str).str.strip()
-    remove = sorted(set(base.index) - set(ids))
+    rows = table[table["site_id"].notna() & (table["site_id"].astype(str).str.strip() != "")].copy()
+    rows.index = rows["site_id"].astype(str).str.strip()
+    remove = sorted(set(base.index) - set(rows.index))
+    known = rows.index.isin(base.index)
+    old, new = base.reindex(rows.index[known]), rows[known]
     edits: dict[str, dict] = {}
-    adds = []
-    for sid, (_, r) in zip(ids, rows.iterrows()):
-        if sid in base.index:
-            b = base.loc[sid]
-            change = {}
-            for col in SITE_COLUMNS[1:]:
-                if col == "council_code":
-                    continue
-                new = _value(r.get(col))
-                old = _value(b.get(col)) if col in b else None
-                if new is None and old is None:
-                    continue
-                if not _same(old, new) and new is not None:
-                    change[col] = float(new) if col in NUMERIC and col != "first_year" else (int(new) if col == "first_year" else str(new))
-            if change:
-                edits[sid] = change
+    for col in SITE_COLUMNS[1:]:
+        if col == "council_code" or col not in new:
+            continue
+        n = new[col]
+        o = old[col] if col in old else pd.Series(np.nan, index=old.index)
+        if col in NUMERIC:
+            nv = pd.to_numeric(n, errors="coerce").to_numpy(dtype=float)
+            ov = pd.to_numeric(o, errors="coerce").to_numpy(dtype=float)
+            changed = np.isfinite(nv) & ~(np.isclose(nv, ov) & np.isfinite(ov))
         else:
-            add = {"site_id": sid}
-            for col in SITE_COLUMNS[1:] + NEW_SITE_COLUMNS:
-                v = _value(r.get(col))
-                if v is None:
-                    continue
-                add[col] = float(v) if col in NUMERIC and col != "first_year" else (int(v) if col == "first_year" else str(v))
-            adds.append(add)
+            nv = n.astype(object).to_numpy()
+            ov = o.astype(object).to_numpy()
+            changed = pd.notna(nv) & (nv != ov)
+        for sid, value in zip(new.index[changed], nv[changed]):
+            edits.setdefault(sid, {})[col] = _cast(col, value)
+    adds = []
+    for sid, r in rows[~known].iterrows():  # new rows: a handful at most
+        add = {"site_id": sid}
+        for col in SITE_COLUMNS[1:] + NEW_SITE_COLUMNS:
+            v = _value(r.get(col))
+            if v is not None:
+                add[col] = _cast(col, v)
+        adds.append(add)
     return dataclasses.replace(scenario, add_sites=adds, remove_sites=remove, edit_sites=edits)
+
+
+def _cast(col: str, value):
+    value = _value(value)
+    if col == "first_year":
+        return int(value)
+    return float(value) if col in NUMERIC else str(value)
 
 
 def scenario_from_capacity_table(scenario: Scenario, table: pd.DataFrame) -> Scenario:

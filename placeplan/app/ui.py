@@ -204,7 +204,10 @@ def editor(prefix: str, payload: object, make_table, **kwargs) -> pd.DataFrame:
     inputs = st.session_state.setdefault("_editor_inputs", {})
     if inputs.get(prefix, (None,))[0] != key:
         inputs[prefix] = (key, make_table())
-    return st.data_editor(inputs[prefix][1], key=key, hide_index=True, width="stretch", **kwargs)
+    edited = st.data_editor(inputs[prefix][1], key=key, hide_index=True, width="stretch", **kwargs)
+    state = st.session_state.get(key) or {}
+    touched = any(state.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+    return edited if touched else None  # None: the table is as the scenario made it
 
 
 def show_problems(exc: pp.ValidationError) -> None:
@@ -515,7 +518,7 @@ def page_planning() -> None:
         },
     )
     try:
-        from_table = edits.scenario_from_sites_table(reg, s, edited)
+        from_table = s if edited is None else edits.scenario_from_sites_table(reg, s, edited)
         if from_table != s:
             pp.apply_scenario(reg, from_table)
             set_scenario(from_table)
@@ -675,7 +678,7 @@ def page_childrens() -> None:
         },
     )
     try:
-        new = edits.scenario_from_capacity_table(s, edited)
+        new = s if edited is None else edits.scenario_from_capacity_table(s, edited)
         if new != s:
             pp.apply_scenario(reg, new)
             set_scenario(new)
@@ -725,7 +728,7 @@ def page_finance() -> None:
     st.subheader("Cost assumptions")
     edited = editor("costs", [s.costs, id(reg.costs)], lambda: edits.costs_table(reg, s),
                     disabled=["council_code", "phase", "project_type", "price_base"])
-    new = edits.scenario_from_costs_table(reg, s, edited)
+    new = s if edited is None else edits.scenario_from_costs_table(reg, s, edited)
     if new != s:
         set_scenario(new)
         st.rerun()

@@ -1,0 +1,43 @@
+"""Turning table edits into scenario changes."""
+
+import pandas as pd
+
+from placeplan.app import edits
+from placeplan.model.scenario import Scenario
+
+
+def test_unchanged_table_is_no_change(demo_region):
+    t = edits.sites_table(demo_region, Scenario())
+    assert edits.scenario_from_sites_table(demo_region, Scenario(), t) == Scenario()
+
+
+def test_edit_add_remove_from_table(demo_region):
+    t = edits.sites_table(demo_region, Scenario())
+    i = t.index[t["site_id"] == "MK:BR30"][0]
+    t.loc[i, "dwellings"] = 500.0
+    t.loc[i, "status"] = "allocated"
+    t = t[t["site_id"] != "MK:BR33"]
+    new = pd.DataFrame([{"site_id": "NEW", "site": "New", "council_code": "E06000042", "dwellings": 100,
+                         "first_year": 2019, "build_rate": 50, "easting": 485000, "northing": 238000}])
+    t = pd.concat([t, new, pd.DataFrame([{"site_id": None}])], ignore_index=True)
+    s = edits.scenario_from_sites_table(demo_region, Scenario(), t)
+    assert s.edit_sites == {"MK:BR30": {"dwellings": 500.0, "status": "allocated"}}
+    assert s.remove_sites == ["MK:BR33"]
+    assert s.add_sites == [{"site_id": "NEW", "site": "New", "council_code": "E06000042", "dwellings": 100.0,
+                            "first_year": 2019, "build_rate": 50.0, "easting": 485000.0, "northing": 238000.0}]
+    # and the table of that scenario turns back into the same sites (defaults made explicit)
+    back = edits.scenario_from_sites_table(demo_region, s, edits.sites_table(demo_region, s))
+    assert (back.edit_sites, back.remove_sites) == (s.edit_sites, s.remove_sites)
+    assert back.add_sites == [{**s.add_sites[0], "status": "allocated"}]
+
+
+def test_costs_and_capacity_tables(demo_region):
+    t = edits.costs_table(demo_region, Scenario())
+    assert edits.scenario_from_costs_table(demo_region, Scenario(), t).costs == []
+    t.loc[0, "cost_per_place"] = 1.0
+    assert len(edits.scenario_from_costs_table(demo_region, Scenario(), t).costs) == 1
+    cap = pd.DataFrame([{"planning_area_code": "8260001", "phase": "primary", "academic_year": "2018/19", "places": 60,
+                         "project_type": None, "description": None}, {"planning_area_code": None}])
+    s = edits.scenario_from_capacity_table(Scenario(), cap)
+    assert s.capacity_changes == [{"planning_area_code": "8260001", "phase": "primary", "academic_year": 2018,
+                                   "places": 60.0, "project_type": "expansion", "description": ""}]
