@@ -117,7 +117,13 @@ def results() -> pp.Results:
 
 
 def base_results() -> pp.Results:
-    return pp.forecast(region())
+    """The forecast of the region without changes (kept: every page compares with it)."""
+    reg = region()
+    kept = st.session_state.get("_base_results")
+    if kept is None or kept[0] is not reg:
+        kept = (reg, pp.forecast(reg))
+        st.session_state["_base_results"] = kept
+    return kept[1]
 
 
 def _ranges_key(draws: int, seed: int) -> tuple:
@@ -409,38 +415,10 @@ def upload_region() -> None:
 
 
 def page_planning() -> None:
+    st.header("Planning: development scenario")
+    planning_levers_and_effect()
     reg = region()
     s = scenario()
-    st.header("Planning: development scenario")
-    st.subheader("Scenario levers")
-    a = reg.assumptions(**s.assumptions)
-    c1, c2, c3, c4 = st.columns(4)
-    delay = c1.number_input("Delay all sites (years)", -5, 20, int(a.delay_years), key="lever_delay")
-    rate = c2.number_input("Build-rate multiplier", 0.0, 5.0, float(a.build_rate_multiplier), 0.1, key="lever_rate")
-    ym = a.yield_multipliers
-    ymp = c3.number_input("Primary yield multiplier", 0.0, 5.0, float(ym.get("primary", 1.0)), 0.05, key="lever_ypri")
-    yms = c4.number_input("Secondary yield multiplier", 0.0, 5.0, float(ym.get("secondary", 1.0)), 0.05, key="lever_ysec")
-    netting = st.checkbox("Net off each council's background build rate (the trend already holds past building)",
-                          value=bool(a.netting), key="lever_netting")
-    rates = dict(s.background_rates)
-    if netting:
-        cols = st.columns(len(reg.councils))
-        for col, (code, name) in zip(cols, zip(reg.councils["council_code"], reg.councils["council"])):
-            rates[code] = col.number_input(f"{name}: background dwellings a year", 0.0, 20000.0,
-                                           float(rates.get(code, 0.0)), 50.0, key=f"bg_{code}")
-    mult = {k: v for k, v in {"primary": ymp, "secondary": yms}.items() if abs(v - 1.0) > 1e-12}
-    new = edits.with_assumptions(
-        s,
-        delay_years=int(delay) if delay else None,
-        build_rate_multiplier=float(rate) if abs(rate - 1.0) > 1e-12 else None,
-        yield_multipliers=mult or None,
-        netting=True if netting else None,
-    )
-    new = dataclasses.replace(new, background_rates=rates if netting else {})
-    if new != s:
-        set_scenario(new)
-        s = new
-
     st.subheader("Edit one site")
     table = edits.sites_table(reg, s)
     ids = table["site_id"].astype(str).tolist()
@@ -547,6 +525,40 @@ def page_planning() -> None:
                         set_scenario(Scenario(name=s.name))
                         st.rerun()
 
+
+@st.fragment
+def planning_levers_and_effect() -> None:
+    """Levers and their effect rerun on their own: a lever edit does not redraw the sites table."""
+    reg = region()
+    s = scenario()
+    st.subheader("Scenario levers")
+    a = reg.assumptions(**s.assumptions)
+    c1, c2, c3, c4 = st.columns(4)
+    delay = c1.number_input("Delay all sites (years)", -5, 20, int(a.delay_years), key="lever_delay")
+    rate = c2.number_input("Build-rate multiplier", 0.0, 5.0, float(a.build_rate_multiplier), 0.1, key="lever_rate")
+    ym = a.yield_multipliers
+    ymp = c3.number_input("Primary yield multiplier", 0.0, 5.0, float(ym.get("primary", 1.0)), 0.05, key="lever_ypri")
+    yms = c4.number_input("Secondary yield multiplier", 0.0, 5.0, float(ym.get("secondary", 1.0)), 0.05, key="lever_ysec")
+    netting = st.checkbox("Net off each council's background build rate (the trend already holds past building)",
+                          value=bool(a.netting), key="lever_netting")
+    rates = dict(s.background_rates)
+    if netting:
+        cols = st.columns(len(reg.councils))
+        for col, (code, name) in zip(cols, zip(reg.councils["council_code"], reg.councils["council"])):
+            rates[code] = col.number_input(f"{name}: background dwellings a year", 0.0, 20000.0,
+                                           float(rates.get(code, 0.0)), 50.0, key=f"bg_{code}")
+    mult = {k: v for k, v in {"primary": ymp, "secondary": yms}.items() if abs(v - 1.0) > 1e-12}
+    new = edits.with_assumptions(
+        s,
+        delay_years=int(delay) if delay else None,
+        build_rate_multiplier=float(rate) if abs(rate - 1.0) > 1e-12 else None,
+        yield_multipliers=mult or None,
+        netting=True if netting else None,
+    )
+    new = dataclasses.replace(new, background_rates=rates if netting else {})
+    if new != s:
+        set_scenario(new)
+        s = new
     res, base = results(), base_results()
     st.subheader("Effect of the scenario")
     peak_s = _peak_by_council(res.shortfall)
@@ -556,11 +568,8 @@ def page_planning() -> None:
         now, was = float(peak_s.get(council, 0.0)), float(peak_b.get(council, 0.0))
         col.metric(f"{council}: places needed", f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
                    delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
-    cmp_ = compare(base, res, "base", "scenario")["shortfall"]
-    by = cmp_.groupby(["council", "phase"])[["pupils_forecast_base", "pupils_forecast_scenario", "pupils_forecast_change",
-                                               "places_needed_base", "places_needed_scenario", "places_needed_change"]].sum()
-    st.dataframe(fmt(by.reset_index()), hide_index=True, width="stretch")
-    changed_areas = cmp_[cmp_["places_needed_change"].abs() > 0.05]
+    by, changed_areas = edits.effect(base.shortfall, res.shortfall)
+    st.dataframe(fmt(by), hide_index=True, width="stretch")
     if len(changed_areas):
         st.caption("Planning areas and years whose places needed changed:")
         st.dataframe(fmt(changed_areas[["council", "planning_area", "phase", "academic_year", "pupils_forecast_change",

@@ -383,6 +383,16 @@ def default_build_rate(dwellings: float) -> float:
     return 100.0
 
 
+def compare_shortfall(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Pupils and places needed of two shortfall tables side by side (``_base``, ``_scenario``, ``_change``)."""
+    key = ["council", "planning_area_code", "planning_area", "phase", "academic_year"]
+    cols = ["pupils_forecast", "places_needed"]
+    out = a[key + cols].merge(b[key + cols], on=key, how="outer", suffixes=("_base", "_scenario"))
+    for c in cols:
+        out[f"{c}_change"] = out[f"{c}_scenario"].fillna(0) - out[f"{c}_base"].fillna(0)
+    return out
+
+
 def compare(a, b, name_a: str = "A", name_b: str = "B") -> dict[str, pd.DataFrame]:
     """Difference tables between two forecasts (``b - a``).
 
