@@ -90,7 +90,7 @@ def test_base_year_pupils_within_2_percent_of_scorecards(demo_region):
 
     zw = fc.zone_weights(demo_region, idx)
     resident = fc.resident_children(demo_region, idx, a)[:, np.arange(N_NCY) + AGE_OFFSET, :]
-    resident_area = np.einsum("za,zgm->agm", zw, resident)
+    resident_area = fc.area_sum(zw, resident)
     same_year = population_baseline(rolls, resident_area[:, :, [0, 0]])[:, 0, :]
     np.testing.assert_allclose(same_year, rolls, rtol=1e-12, atol=1e-9)
     assert (resident_area[:, :, 0].sum(axis=1) > 0).sum() == len(idx.areas) - 1  # the UTC area has no residents

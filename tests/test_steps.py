@@ -105,7 +105,7 @@ def test_flows_conserve_and_move():
     codes = pd.Index(["P1", "P2"])
     flows = pd.DataFrame([{"from_planning_area": "P2", "to_planning_area": "P1", "phase": "primary", "share": 0.25}])
     m = flow_matrix(flows, codes, "primary")
-    assert m.tolist() == [[1.0, 0.0], [0.25, 0.75]]
+    assert m.toarray().tolist() == [[1.0, 0.0], [0.25, 0.75]]
     moved = apply_flows(np.array([[100.0], [40.0]]), m)
     assert moved[:, 0].tolist() == [110.0, 30.0]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from placeplan.model.constants import MAX_AGE, PHASES
+from placeplan.model.scenario import STATUSES  # noqa: F401  (re-exported for the io layer)
 
-STATUSES = ("permissioned", "pending", "not_permissioned", "allocated", "under_construction", "completed")
 PROJECT_TYPES = ("expansion", "new_school", "temporary", "removal")
 SCHOOL_PHASES = ("primary", "secondary", "middle", "all_through", "special", "other")
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from placeplan.model import baseline as bl
 from placeplan.model import capacity as cap
@@ -26,7 +27,7 @@ from placeplan.model.constants import (
     academic_year_label,
 )
 from placeplan.model.flows import apply_flows, flow_matrix
-from placeplan.model.geography import weight_matrix
+from placeplan.model.geography import area_sum, weight_matrix
 from placeplan.model.headroom import development_headroom
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.yields import housing_pupils, lag_operator, profile_matrix, site_yields
@@ -133,13 +134,11 @@ def _cached(key_objects: tuple, params: tuple, compute):
     return value
 
 
-def zone_weights(region: Region, idx: _Index) -> np.ndarray:
-    """(Z, A) share of each zone's children in each planning area (both phases)."""
+def zone_weights(region: Region, idx: _Index):
+    """Sparse (Z, A) share of each zone's children in each planning area (both phases)."""
     ids = pd.Index(region.zones["zone_code"].astype(str))
-    w = np.zeros((len(ids), len(idx.areas)))
-    for phase in ("primary", "secondary"):
-        w += weight_matrix(region.zone_areas, ids, idx.areas, phase)
-    return w
+    return (weight_matrix(region.zone_areas, ids, idx.areas, "primary")
+            + weight_matrix(region.zone_areas, ids, idx.areas, "secondary")).tocsr()
 
 
 def resident_children(region: Region, idx: _Index, a: Assumptions) -> np.ndarray:
@@ -207,12 +206,12 @@ def base_rolls(region: Region, idx: _Index, resident_area: np.ndarray) -> np.nda
     return rolls
 
 
-def feeder_matrix(region: Region, idx: _Index, zw: np.ndarray, children: np.ndarray) -> np.ndarray:
+def feeder_matrix(region: Region, idx: _Index, zw, children: np.ndarray) -> np.ndarray:
     """(A, A) share of each primary area's Y6 that feeds each secondary area, via shared zones."""
-    primary = idx.area_phase == "primary"
-    wp = zw * primary[None, :]
-    ws = zw * ~primary[None, :]
-    flow = (wp * children[:, None]).T @ ws
+    primary = (idx.area_phase == "primary").astype(float)
+    wp = sparse.csr_matrix(zw.multiply(primary[None, :]).multiply(children[:, None]))
+    ws = sparse.csr_matrix(zw.multiply(1.0 - primary[None, :]))
+    flow = (wp.T @ ws).toarray()
     tot = flow.sum(axis=1, keepdims=True)
     return np.where(tot > 0, flow / np.where(tot > 0, tot, 1.0), 0.0)
 
@@ -241,9 +240,9 @@ def _baseline(region: Region, idx: _Index, a: Assumptions) -> tuple[np.ndarray, 
         zw = zone_weights(region, idx)
         resident = resident_children(region, idx, a)
         ages = np.arange(N_NCY) + AGE_OFFSET
-        resident_area = np.einsum("za,zgm->agm", zw, resident[:, ages, :])
+        resident_area = area_sum(zw, resident[:, ages, :])
     else:
-        zw = np.zeros((0, n_area))
+        zw = None
         resident_area = np.zeros((n_area, N_NCY, horizon + 1))
     rolls = base_rolls(region, idx, resident_area[:, :, 0])
     if a.baseline_method == "none":
@@ -268,7 +267,7 @@ def _cohort_survival(region, idx, a, zw, resident_area):
     ok = ai >= 0
     arr[ai[ok], ti[ok], gi[ok]] = hist["pupils"].to_numpy(dtype=float)[ok]
     feeder = None
-    if zw.size:
+    if zw is not None:
         zone_children = region.zones[POP_COLUMNS[5:12]].to_numpy(dtype=float).sum(axis=1)
         feeder = feeder_matrix(region, idx, zw, zone_children)
         fed = feeder.sum(axis=0) > 0
@@ -278,7 +277,7 @@ def _cohort_survival(region, idx, a, zw, resident_area):
     last = np.nan_to_num(arr[:, -1, :])
     # Reception: held at the last intake, or scaled with resident 5-year-olds when known.
     intake_last = last[:, 0]
-    if zw.size:
+    if zw is not None:
         res5 = resident_area[:, 0, :]
         growth = np.where(res5[:, :1] > 0, res5[:, 1:] / np.where(res5[:, :1] > 0, res5[:, :1], 1.0), 1.0)
         intakes = intake_last[:, None] * growth
@@ -494,10 +493,10 @@ def base_capacity(region: Region, idx: _Index) -> np.ndarray:
     return cap_base
 
 
-def _flows(region: Region, idx: _Index) -> np.ndarray:
+def _flows(region: Region, idx: _Index):
     # Planning-area codes are unique across phases, so one matrix carries both phases.
     if region.flows.empty:
-        return np.eye(len(idx.areas))
+        return sparse.identity(len(idx.areas), format="csr")
     fl = region.flows.assign(phase="all")
     return flow_matrix(fl, idx.areas, "all")
 

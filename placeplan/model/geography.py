@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from placeplan.model.constants import AREA_PHASES
 
@@ -100,12 +101,19 @@ def place(
     return out.sort_values(["phase", "id", "planning_area_code"], kind="stable").reset_index(drop=True)
 
 
-def weight_matrix(placement: pd.DataFrame, ids: pd.Index, codes: pd.Index, phase: str) -> np.ndarray:
-    """Dense (len(ids), len(codes)) matrix of shares for one phase."""
-    rows = placement[placement["phase"] == phase]
+def weight_matrix(placement: pd.DataFrame, ids: pd.Index, codes: pd.Index, phase: str) -> sparse.csr_matrix:
+    """Sparse (len(ids), len(codes)) matrix of shares for one phase: each feature reaches few areas."""
+    rows = placement[placement["phase"] == phase] if len(placement) else placement
+    if not len(rows):
+        return sparse.csr_matrix((len(ids), len(codes)))
     i = ids.get_indexer(rows["id"])
     j = codes.get_indexer(rows["planning_area_code"])
     keep = (i >= 0) & (j >= 0)
-    out = np.zeros((len(ids), len(codes)))
-    np.add.at(out, (i[keep], j[keep]), rows["share"].to_numpy(dtype=float)[keep])
-    return out
+    values = rows["share"].to_numpy(dtype=float)[keep]
+    return sparse.csr_matrix((values, (i[keep], j[keep])), shape=(len(ids), len(codes)))
+
+
+def area_sum(weights: sparse.spmatrix, values: np.ndarray) -> np.ndarray:
+    """Sum features' values into areas: ``out[a, ...] = sum_f weights[f, a] * values[f, ...]``."""
+    flat = np.asarray(values).reshape(values.shape[0], -1)
+    return np.asarray(weights.T @ flat).reshape((weights.shape[1],) + values.shape[1:])

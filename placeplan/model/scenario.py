@@ -32,6 +32,7 @@ SITE_FIELDS = {
     "share_4bed": float,
 }
 ASSUMPTION_FIELDS = {f.name for f in dataclasses.fields(Assumptions)}
+STATUSES = ("permissioned", "pending", "not_permissioned", "allocated", "under_construction", "completed")
 
 
 @dataclass
@@ -136,6 +137,10 @@ class Scenario:
                         bad(f"edit_sites.{sid}.{k}", f"cannot edit {k!r}; editable: {sorted(SITE_FIELDS) + ['delay_years']}")
                     elif k in ("dwellings", "build_rate") and not _is_number(v, minimum=0):
                         bad(f"edit_sites.{sid}.{k}", f"must be a number >= 0, not {v!r}")
+                    elif k in ("first_year", "delay_years") and not (isinstance(v, int) and not isinstance(v, bool)):
+                        bad(f"edit_sites.{sid}.{k}", f"must be a whole number, not {v!r}")
+                    elif k == "status" and v not in STATUSES:
+                        bad(f"edit_sites.{sid}.{k}", f"{v!r} is not one of {', '.join(STATUSES)}")
             out.edit_sites = {str(k): v for k, v in edits.items()}
         assum = doc.get("assumptions", {})
         if not isinstance(assum, dict):
@@ -164,6 +169,13 @@ class Scenario:
             for k in ("easting", "northing"):
                 if k in s and not _is_number(s[k]):
                     bad(k, f"must be a number (EPSG:27700 metres), not {s[k]!r}", row=i)
+            if "first_year" in s and not (isinstance(s["first_year"], int) and not isinstance(s["first_year"], bool)
+                                          and 1900 <= s["first_year"] <= 2200):
+                bad("first_year", f"must be a year like 2019, not {s['first_year']!r}", row=i)
+            for k in ("build_rate", "share_houses", "affordable_share", "share_1bed", "share_2bed", "share_3bed",
+                      "share_4bed"):
+                if k in s and not _is_number(s[k], minimum=0):
+                    bad(k, f"must be a number >= 0, not {s[k]!r}", row=i)
         if problems:
             raise ValidationError(problems)
         return out
@@ -237,7 +249,14 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
     for sid in scenario.edit_sites:
         if sid not in ids:
             problems.append(Problem("", "scenario", None, f"edit_sites.{sid}", f"no site {sid!r} in the region"))
+    seen: set[str] = set()
     for i, s in enumerate(scenario.add_sites):
+        if str(s["site_id"]) in seen:
+            problems.append(Problem("", "scenario", i, "site_id", f"site {s['site_id']!r} is added twice"))
+        seen.add(str(s["site_id"]))
+        if "first_year" in s and int(s["first_year"]) < region.base_academic_year:
+            problems.append(Problem("", "scenario", i, "first_year",
+                                    f"year {s['first_year']} is before the base year {region.base_year}"))
         if str(s["site_id"]) in ids and str(s["site_id"]) not in scenario.remove_sites:
             problems.append(Problem("", "scenario", i, "site_id", f"site {s['site_id']!r} already exists"))
         if str(s["council_code"]) not in councils:

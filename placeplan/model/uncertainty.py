@@ -30,7 +30,7 @@ from placeplan.model import baseline as bl
 from placeplan.model import capacity as cap
 from placeplan.model import forecast as fc
 from placeplan.model.completions import completions
-from placeplan.model.constants import AGE_OFFSET, AREA_PHASE_OF, N_NCY, PHASE_NCY, PHASES
+from placeplan.model.constants import AGE_OFFSET, N_NCY, PHASES
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.yields import housing_pupils
 
@@ -86,7 +86,7 @@ def _rng(settings: Uncertainty, stream: int) -> np.random.Generator:
 
 
 def housing_operators(region: Region, idx, a: Assumptions, max_delay: int):
-    """Pupils per site by area and year for each start delay, (D+1, S, A*Y); share of each site paid
+    """Pupils per site by area and year for each start delay, D+1 sparse (S, A*Y); share of each site paid
     (built) per year, (D+1, S, Y); SEND pupils per site and year, (D+1, S, Y); and dwellings.
 
     The columns of an area hold the pupils of its phase (primary: primary pupils;
@@ -102,9 +102,14 @@ def housing_operators(region: Region, idx, a: Assumptions, max_delay: int):
     weights = fc.site_weights(region, idx)
     flows = fc._flows(region, idx)
     n_area, n_year = len(idx.areas), len(idx.years)
+    move = sparse.kron(flows, sparse.identity(n_year), format="csr")  # flows act on (area, year) columns
     traj = _trajectory(region, idx, a)
     ops, paid, send = [], [], []
     p_send = PHASES.index("send")
+    groups = {"primary": [PHASES.index("primary")],
+              "secondary": [PHASES.index("secondary"), PHASES.index("sixth_form")]}
+    coo = {ph: weights[ph].tocoo() for ph in groups}
+    year_idx = np.arange(n_year)
     for d in range(max_delay + 1):
         shifted = None
         if traj is not None:
@@ -116,18 +121,20 @@ def housing_operators(region: Region, idx, a: Assumptions, max_delay: int):
             shifted[~explicit] = np.nan
         built = completions(dwellings, first + d, rate, idx.years, shifted)
         pupils = housing_pupils(built, yields, lag)  # (S, P, Y)
-        by_area = np.zeros((len(sites), n_area, n_year))
-        for p, phase in enumerate(PHASES):
-            if phase not in PHASE_NCY:
-                continue
-            w = weights[AREA_PHASE_OF[phase]]
-            by_area += w[:, :, None] * pupils[:, p, None, :]
-        by_area = np.einsum("ij,sjy->siy", flows.T, by_area, optimize=True)
-        ops.append(by_area.reshape(len(sites), -1))
+        rows, cols, vals = [], [], []
+        for ph, members in groups.items():
+            w = coo[ph]
+            per_site = pupils[:, members, :].sum(axis=1)  # (S, Y)
+            rows.append(np.repeat(w.row, n_year))
+            cols.append((w.col[:, None] * n_year + year_idx[None, :]).ravel())
+            vals.append((w.data[:, None] * per_site[w.row]).ravel())
+        op = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                               shape=(len(sites), n_area * n_year))
+        ops.append(op @ move)
         send.append(pupils[:, p_send, :])
         with np.errstate(invalid="ignore", divide="ignore"):
             paid.append(np.where(dwellings[:, None] > 0, built / np.where(dwellings > 0, dwellings, 1.0)[:, None], 0.0))
-    return np.stack(ops), np.stack(paid), np.stack(send), dwellings
+    return ops, np.stack(paid), np.stack(send), dwellings
 
 
 def _trajectory(region: Region, idx, a: Assumptions) -> np.ndarray | None:
@@ -172,7 +179,7 @@ def baseline_sensitivities(region: Region, idx, a: Assumptions) -> tuple[np.ndar
         ages = np.arange(N_NCY) + AGE_OFFSET
         zones_council = idx.councils.get_indexer(region.zones["council_code"].astype(str))
         resident = fc.resident_children(region, idx, a)
-        res_area = np.einsum("za,zgm->agm", zw, resident[:, ages, :])
+        res_area = fc.area_sum(zw, resident[:, ages, :])
         _, rolls = fc.baseline(region, idx, a)
         central = _phase_totals(bl.population_baseline(rolls, res_area), idx)
         n_c = len(idx.councils)
@@ -192,12 +199,12 @@ def baseline_sensitivities(region: Region, idx, a: Assumptions) -> tuple[np.ndar
             b = births_path * np.where(in_c, 1 + eps, 1.0)[:, None]
             r = bl.damp(ratio, a.migration_damping)[zones_council]
             res_b = bl.age_population(base, r, b)
-            d_births[c] = (_phase_totals(bl.population_baseline(rolls, np.einsum("za,zgm->agm", zw, res_b[:, ages, :])), idx)
+            d_births[c] = (_phase_totals(bl.population_baseline(rolls, fc.area_sum(zw, res_b[:, ages, :])), idx)
                            - central) / eps
             r2 = r.copy()
             r2[in_c] = 1 + (r2[in_c] - 1) * (1 + eps)
             res_m = bl.age_population(base, r2, births_path)
-            d_mig[c] = (_phase_totals(bl.population_baseline(rolls, np.einsum("za,zgm->agm", zw, res_m[:, ages, :])), idx)
+            d_mig[c] = (_phase_totals(bl.population_baseline(rolls, fc.area_sum(zw, res_m[:, ages, :])), idx)
                         - central) / eps
         return d_births, d_mig
 
@@ -291,7 +298,7 @@ def monte_carlo(
         sel = idx.area_phase == phase
         exp = np.where(sel, fc._cpp(costs, phase, "expansion", n_c)[idx.area_council], exp)
         ns = np.where(sel, fc._cpp(costs, phase, "new_school", n_c)[idx.area_council], ns)
-    ops_t = [sparse.csr_matrix(o.T) for o in ops]
+    ops_t = [o.T.tocsr() for o in ops]
     contrib_t = [sparse.csr_matrix(o.T) for o in contrib_ops]
     send_t = [sparse.csr_matrix((send[d][:, None, :] * onehot_c[:, :, None]).reshape(len(site_council), -1).T)
               for d in range(s.max_delay + 1)]
