@@ -206,10 +206,34 @@ def prepare_region(frames: dict[str, pd.DataFrame], source: str = "") -> Region:
     sites = frames["sites"]
     site_areas = place(sites, frames["planning_areas"], "site_id")
     zones = frames["zones"]
-    zone_areas = place(zones, frames["planning_areas"], "zone_code") if len(zones) else pd.DataFrame(
-        columns=["id", "phase", "planning_area_code", "share", "method", "distance_m"]
-    )
+    named, rest = zones_named_areas(zones, frames["planning_areas"])
+    parts = [named] if named is not None else []
+    if len(rest):
+        parts.append(place(rest, frames["planning_areas"], "zone_code"))
+    zone_areas = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["id", "phase", "planning_area_code", "share", "method", "distance_m"])
     return Region(site_areas=site_areas, zone_areas=zone_areas, source=source, **frames)
+
+
+def zones_named_areas(zones: pd.DataFrame, planning_areas: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Zones that name known planning areas of both phases (columns ``primary_planning_area``,
+    ``secondary_planning_area``, as when areas are built from zones) need no overlay.
+
+    Returns the placement of those zones, and the zones left to place by location.
+    """
+    cols = ("primary_planning_area", "secondary_planning_area")
+    if not len(zones) or not all(c in zones for c in cols):
+        return None, zones
+    known = planning_areas.set_index("planning_area_code")["phase"]
+    ok = np.ones(len(zones), dtype=bool)
+    for col in cols:
+        codes = zones[col].astype("string")
+        ok &= codes.map(known).eq(col.split("_")[0]).fillna(False).to_numpy(dtype=bool)
+    good = zones[ok]
+    parts = [pd.DataFrame({"id": good["zone_code"].astype(str).to_numpy(), "phase": col.split("_")[0],
+                           "planning_area_code": good[col].astype(str).to_numpy(), "share": 1.0,
+                           "method": "named", "distance_m": 0.0}) for col in cols]
+    return pd.concat(parts, ignore_index=True), zones[~ok]
 
 
 def write_region(region: Region, path: str | os.PathLike) -> Path:

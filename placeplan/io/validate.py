@@ -9,6 +9,7 @@ import pandas as pd
 from placeplan.errors import Problem
 from placeplan.io.schema import LAYERS, Column, Layer
 from placeplan.model.constants import parse_academic_year
+from placeplan.model.util import member
 
 MAX_PER_COLUMN = 20
 BNG = 27700
@@ -187,7 +188,7 @@ def check_references(frames: dict[str, pd.DataFrame], file: str = "") -> list[Pr
                 continue
             known = set(target[ref_col].dropna().astype(str))
             values = frame[col.name]
-            bad = values.notna() & ~values.astype(str).isin(known)
+            bad = values.notna() & ~member(values.astype(str), known)
             for r in np.flatnonzero(bad.to_numpy())[:MAX_PER_COLUMN]:
                 problems.append(Problem(file, name, int(r) + 1, col.name,
                                         f"{values.iloc[r]!r} is not a {ref_col} in layer {ref_layer}"))

@@ -30,6 +30,7 @@ from placeplan.model.flows import apply_flows, flow_matrix
 from placeplan.model.geography import area_sum, weight_matrix
 from placeplan.model.headroom import development_headroom
 from placeplan.model.region import Assumptions, Region
+from placeplan.model.util import member
 from placeplan.model.yields import housing_pupils, lag_operator, profile_matrix, site_yields
 
 POP_COLUMNS = [f"pop_{a}" for a in range(MAX_AGE + 1)]
@@ -632,7 +633,12 @@ def _placement_summary(region: Region) -> pd.DataFrame:
         for phase in ("primary", "secondary"):
             rows = sa[sa["phase"] == phase].sort_values("share", ascending=False).drop_duplicates("id")
             out[f"{phase}_planning_area"] = rows.set_index("id")["planning_area_code"].reindex(out.index)
-        out["placement"] = sa.groupby("id")["method"].agg(lambda x: ",".join(sorted(set(x)))).reindex(out.index)
+        # The methods each site was placed by, joined: a few kinds, so one pass per kind.
+        label = np.full(len(out), "", dtype=object)
+        for method in sorted(sa["method"].unique()):
+            has = member(out.index, sa.loc[sa["method"] == method, "id"])
+            label = np.where(has, np.where(label == "", method, label + "," + method), label)
+        out["placement"] = label
         return out
 
     return _cached((region.site_areas,), ("placement",), compute)

@@ -8,6 +8,7 @@ import pandas as pd
 from scipy import sparse
 
 from placeplan.model.constants import AREA_PHASES
+from placeplan.model.util import member
 
 PLACEMENT_COLUMNS = ["id", "phase", "planning_area_code", "share", "method", "distance_m"]
 
@@ -74,7 +75,7 @@ def place(
                 )
         done = pd.concat(placed, ignore_index=True) if placed else pd.DataFrame(columns=PLACEMENT_COLUMNS[:-1])
         done["distance_m"] = 0.0
-        missing = feats[~feats["id"].isin(done["id"])]
+        missing = feats[~member(feats["id"], done["id"])]
         if not missing.empty:
             near = gpd.sjoin_nearest(missing, areas, how="inner", distance_col="distance_m")
             near = near.drop_duplicates("id")

@@ -181,10 +181,13 @@ def baseline_sensitivities(region: Region, idx, a: Assumptions) -> tuple[np.ndar
         resident = fc.resident_children(region, idx, a)
         res_area = fc.area_sum(zw, resident[:, ages, :])
         _, rolls = fc.baseline(region, idx, a)
-        central = _phase_totals(bl.population_baseline(rolls, res_area), idx)
+        # The baseline is participation x residents; births and migration change residents
+        # after the base year only, so its change is participation x the change in residents.
+        part = np.nan_to_num(bl.participation(rolls, res_area[:, :, 0]))
         n_c = len(idx.councils)
-        d_births = np.zeros((n_c,) + central.shape)
-        d_mig = np.zeros((n_c,) + central.shape)
+        shape = (len(idx.areas), a.horizon)
+        d_births = np.zeros((n_c,) + shape)
+        d_mig = np.zeros((n_c,) + shape)
         eps = 0.01
         base = region.zones[fc.POP_COLUMNS].to_numpy(dtype=float)
         ratio = np.ones((n_c, 18))
@@ -193,19 +196,20 @@ def baseline_sensitivities(region: Region, idx, a: Assumptions) -> tuple[np.ndar
             ci = idx.councils.get_indexer(cc["council_code"].astype(str))
             ok = ci >= 0
             ratio[ci[ok], cc["age"].to_numpy(dtype=int)[ok]] = cc["ratio"].to_numpy(dtype=float)[ok]
+        r_all = bl.damp(ratio, a.migration_damping)[zones_council]
         births_path = resident[:, 0, 1:]
-        for c in range(n_c):
-            in_c = zones_council == c
-            b = births_path * np.where(in_c, 1 + eps, 1.0)[:, None]
-            r = bl.damp(ratio, a.migration_damping)[zones_council]
-            res_b = bl.age_population(base, r, b)
-            d_births[c] = (_phase_totals(bl.population_baseline(rolls, fc.area_sum(zw, res_b[:, ages, :])), idx)
-                           - central) / eps
-            r2 = r.copy()
-            r2[in_c] = 1 + (r2[in_c] - 1) * (1 + eps)
-            res_m = bl.age_population(base, r2, births_path)
-            d_mig[c] = (_phase_totals(bl.population_baseline(rolls, fc.area_sum(zw, res_m[:, ages, :])), idx)
-                        - central) / eps
+        zw = zw.tocsr()
+
+        def change(rows, new_resident):
+            delta = fc.area_sum(zw[rows], (new_resident - resident[rows])[:, ages, :])
+            return _phase_totals((part[:, :, None] * delta[:, :, 1:]).transpose(0, 2, 1), idx) / eps
+
+        for c, rows in pd.Series(np.arange(len(zones_council))).groupby(zones_council).indices.items():
+            if c < 0:
+                continue
+            r = r_all[rows]
+            d_births[c] = change(rows, bl.age_population(base[rows], r, births_path[rows] * (1 + eps)))
+            d_mig[c] = change(rows, bl.age_population(base[rows], 1 + (r - 1) * (1 + eps), births_path[rows]))
         return d_births, d_mig
 
     key = (region.zones, region.schools, region.planning_areas, region.zone_areas, region.cohort_change, region.meta)
@@ -255,7 +259,7 @@ def monte_carlo(
     assumptions: Assumptions | None = None,
     settings: Uncertainty | None = None,
     progress=None,
-    chunk: int = 2000,
+    chunk: int | None = None,
     keep_draws: bool = False,
 ) -> Ranges:
     """Draw the forecast ``settings.draws`` times; the same seed gives the same result.
@@ -264,8 +268,9 @@ def monte_carlo(
     ----------
     progress : callable, optional
         Called with the share of draws done (0..1) after each chunk.
-    chunk : int
-        Draws computed at once (memory: about chunk x areas x years x 8 bytes x 4).
+    chunk : int, optional
+        Draws computed at once; by default about 2 million (draw, area, year) cells, so a
+        national run keeps its working arrays near 16 MB each.
     """
     a = assumptions or region.assumptions()
     s = settings or Uncertainty()
@@ -288,9 +293,14 @@ def monte_carlo(
     contrib_site = central.contributions["contribution_total"].to_numpy(dtype=float)
     site_council = idx.councils.get_indexer(region.sites["council_code"].astype(str))
     n_c = len(idx.councils)
-    onehot_c = np.zeros((len(site_council), n_c))
-    onehot_c[np.arange(len(site_council)), site_council] = 1.0
-    contrib_ops = np.einsum("dsy,s,sc->dscy", paid, contrib_site, onehot_c).reshape(s.max_delay + 1, len(site_council), -1)
+    # Each site pays into and needs SEND places in its own council only: sparse (S, C*Y) per delay.
+    rows_sy = np.repeat(np.arange(len(site_council)), n_year)
+    cols_sy = (np.clip(site_council, 0, None)[:, None] * n_year + np.arange(n_year)[None, :]).ravel()
+    valid = np.repeat(site_council >= 0, n_year)
+
+    def per_council(values_sy: np.ndarray) -> sparse.csr_matrix:
+        return sparse.csr_matrix((values_sy.ravel()[valid], (rows_sy[valid], cols_sy[valid])),
+                                 shape=(len(site_council), n_c * n_year))
     costs = fc.cost_lookup(region, idx, a)
     exp = np.zeros(n_area)
     ns = np.zeros(n_area)
@@ -299,23 +309,22 @@ def monte_carlo(
         exp = np.where(sel, fc._cpp(costs, phase, "expansion", n_c)[idx.area_council], exp)
         ns = np.where(sel, fc._cpp(costs, phase, "new_school", n_c)[idx.area_council], ns)
     ops_t = [o.T.tocsr() for o in ops]
-    contrib_t = [sparse.csr_matrix(o.T) for o in contrib_ops]
-    send_t = [sparse.csr_matrix((send[d][:, None, :] * onehot_c[:, :, None]).reshape(len(site_council), -1).T)
-              for d in range(s.max_delay + 1)]
+    contrib_t = [per_council(paid[d] * contrib_site[:, None]).T.tocsr() for d in range(s.max_delay + 1)]
+    send_t = [per_council(send[d]).T.tocsr() for d in range(s.max_delay + 1)]
     send_cpp = fc._cpp(costs, "send", "expansion", n_c)
     basic_need, other = fc._funding(region, idx)
     area_to_c = np.zeros((n_area, n_c))
     area_to_c[np.arange(n_area), idx.area_council] = 1.0
 
     n = s.draws
+    chunk = chunk or int(np.clip(2_000_000 // max(n_area * n_year, 1), 20, 2000))
     pupils_all = np.empty((n, n_area, n_year)) if keep_draws else None
     needed_sum = np.zeros((n_area, n_year))
     short_count = np.zeros((n_area, n_year))
     gaps = np.empty((n, n_c, n_year))
-    # Quantiles need every draw of a cell; keep them compactly as float32.
+    # Quantiles need every draw of a cell: pupils only, as float32. Spare places and places
+    # needed are monotone in pupils, so their order-statistic quantiles follow exactly.
     store_pupils = np.empty((n, n_area * n_year), dtype=np.float32)
-    store_needed = np.empty((n, n_area * n_year), dtype=np.float32)
-    store_spare = np.empty((n, n_area * n_year), dtype=np.float32)
     done = 0
     chunk_id = 0
     while done < n:
@@ -345,11 +354,8 @@ def monte_carlo(
             base_draw = base_tot[None] + np.tensordot(eb, d_births, axes=1) + np.tensordot(em, d_mig, axes=1)
         pupils = np.clip(base_draw + housing, 0, None)
         needed = np.clip(pupils * (1 + a.headroom) - capacity[None], 0, None)
-        spare = np.clip(capacity[None] - pupils, 0, None)
         sl = slice(done, done + m)
         store_pupils[sl] = pupils.reshape(m, -1)
-        store_needed[sl] = needed.reshape(m, -1)
-        store_spare[sl] = spare.reshape(m, -1)
         if keep_draws:
             pupils_all[sl] = pupils
         short_count += (needed > 0).sum(axis=0)
@@ -366,10 +372,12 @@ def monte_carlo(
         if progress is not None:
             progress(done / n)
     qs = np.asarray(s.quantiles)
-    # np.partition releases the GIL: the three tables' quantiles run on both cores.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        pupils_q, needed_q, spare_q = pool.map(lambda x: np.quantile(x, qs, axis=0),
-                                                (store_pupils, store_needed, store_spare))
+    both = np.concatenate([qs, 1 - qs])
+    pq = column_quantiles(store_pupils, both).astype(float)
+    pupils_q, pupils_rev = pq[: len(qs)], pq[len(qs):]
+    cap_flat = capacity.ravel()[None, :]
+    needed_q = np.clip(pupils_q * (1 + a.headroom) - cap_flat, 0, None)
+    spare_q = np.clip(cap_flat - pupils_rev, 0, None)  # few pupils: much spare
     keys = fc._grid(idx)
     values = {}
     for name, q in (("pupils", pupils_q), ("spare_places", spare_q), ("places_needed", needed_q)):
@@ -377,15 +385,31 @@ def monte_carlo(
             values[f"{name}_{label}"] = q[i].astype(float)
     values["probability_short"] = (short_count / n).ravel()
     shortfall = pd.concat([keys, pd.DataFrame(values, index=keys.index)], axis=1)
-    gq = np.quantile(gaps, qs, axis=0)  # (3, C, Y)
+    gq = np.quantile(gaps, qs, axis=0, method="inverted_cdf")  # (3, C, Y)
     fkeys = _council_keys(idx)
     fvals = {f"funding_gap_{label}": gq[i].ravel() for i, label in enumerate(_labels(qs))}
     funding = pd.concat([fkeys, pd.DataFrame(fvals, index=fkeys.index)], axis=1)
-    totals = np.quantile(gaps.sum(axis=2), qs, axis=0)  # (3, C)
+    totals = np.quantile(gaps.sum(axis=2), qs, axis=0, method="inverted_cdf")  # (3, C)
     total = pd.DataFrame({"council_code": idx.councils.to_numpy(dtype=object), "council": idx.council_names,
                           **{f"funding_gap_total_{label}": totals[i] for i, label in enumerate(_labels(qs))}})
     return Ranges(shortfall=shortfall, funding_gap=funding, funding_gap_total=total, settings=s,
                   pupils_draws=pupils_all)
+
+
+def column_quantiles(draws: np.ndarray, qs: np.ndarray, block: int = 4096) -> np.ndarray:
+    """Order-statistic quantiles (``inverted_cdf``) of each column, in column blocks on two threads.
+
+    Blocks keep the partition's working copy small; np.partition releases the GIL.
+    """
+    out = np.empty((len(qs), draws.shape[1]), dtype=draws.dtype)
+    starts = range(0, draws.shape[1], block)
+
+    def one(start):
+        out[:, start:start + block] = np.quantile(draws[:, start:start + block], qs, axis=0, method="inverted_cdf")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(one, starts))
+    return out
 
 
 def _labels(qs) -> list[str]:
