@@ -254,40 +254,51 @@ def cohort_survival_draws(region: Region, idx, a: Assumptions, n: int, settings:
     return out
 
 
-def monte_carlo(
-    region: Region,
-    assumptions: Assumptions | None = None,
-    settings: Uncertainty | None = None,
-    progress=None,
-    chunk: int | None = None,
-    keep_draws: bool = False,
-) -> Ranges:
-    """Draw the forecast ``settings.draws`` times; the same seed gives the same result.
+@dataclass
+class Setup:
+    """Everything a chunk of draws needs, computed once (and shipped once to each worker)."""
 
-    Parameters
-    ----------
-    progress : callable, optional
-        Called with the share of draws done (0..1) after each chunk.
-    chunk : int, optional
-        Draws computed at once; by default about 2 million (draw, area, year) cells, so a
-        national run keeps its working arrays near 16 MB each.
-    """
+    region: Region
+    a: Assumptions
+    s: Uncertainty
+    idx: object
+    base_tot: np.ndarray
+    d_births: sparse.csr_matrix  # (C, A*Y): each council's births move its own areas' pupils
+    d_mig: sparse.csr_matrix
+    use_cs: bool
+    capacity: np.ndarray
+    primary_area: np.ndarray
+    ops_t: list
+    contrib_t: list
+    send_t: list
+    send_cpp: np.ndarray
+    exp: np.ndarray
+    ns: np.ndarray
+    basic_need: np.ndarray
+    other: np.ndarray
+    area_to_c: sparse.csr_matrix
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(areas, years, councils)."""
+        return len(self.idx.areas), len(self.idx.years), len(self.idx.councils)
+
+
+def setup(region: Region, assumptions: Assumptions | None = None, settings: Uncertainty | None = None) -> Setup:
+    """Operators, baseline and sensitivities, costs: the part of a Monte Carlo that no draw changes."""
     a = assumptions or region.assumptions()
     s = settings or Uncertainty()
     idx = fc._index(region, a)
     n_area, n_year = len(idx.areas), len(idx.years)
     central_base, _ = fc.baseline(region, idx, a)
-    base_tot = _phase_totals(central_base, idx)
     cap_base = fc.base_capacity(region, idx)
     capacity = cap.capacity_by_year(cap_base, region.capacity_changes, idx.areas, idx.area_phase, idx.years)
-    ops, paid, send, dwellings = housing_operators(region, idx, a, s.max_delay)
-    primary_area = idx.area_phase == "primary"
+    ops, paid, send, _ = housing_operators(region, idx, a, s.max_delay)
     use_cs = a.baseline_method == "cohort_survival" and not region.roll_history.empty
     if a.baseline_method == "population" and not region.zones.empty:
         d_births, d_mig = baseline_sensitivities(region, idx, a)
     else:
         d_births = d_mig = np.zeros((len(idx.councils), n_area, n_year))
-
     # Funding: contributions sought in the central run, paid per draw as each site builds.
     central = fc.forecast(region, a)
     contrib_site = central.contributions["contribution_total"].to_numpy(dtype=float)
@@ -301,6 +312,7 @@ def monte_carlo(
     def per_council(values_sy: np.ndarray) -> sparse.csr_matrix:
         return sparse.csr_matrix((values_sy.ravel()[valid], (rows_sy[valid], cols_sy[valid])),
                                  shape=(len(site_council), n_c * n_year))
+
     costs = fc.cost_lookup(region, idx, a)
     exp = np.zeros(n_area)
     ns = np.zeros(n_area)
@@ -308,74 +320,97 @@ def monte_carlo(
         sel = idx.area_phase == phase
         exp = np.where(sel, fc._cpp(costs, phase, "expansion", n_c)[idx.area_council], exp)
         ns = np.where(sel, fc._cpp(costs, phase, "new_school", n_c)[idx.area_council], ns)
-    ops_t = [o.T.tocsr() for o in ops]
-    contrib_t = [per_council(paid[d] * contrib_site[:, None]).T.tocsr() for d in range(s.max_delay + 1)]
-    send_t = [per_council(send[d]).T.tocsr() for d in range(s.max_delay + 1)]
-    send_cpp = fc._cpp(costs, "send", "expansion", n_c)
     basic_need, other = fc._funding(region, idx)
-    area_to_c = np.zeros((n_area, n_c))
-    area_to_c[np.arange(n_area), idx.area_council] = 1.0
+    area_to_c = sparse.csr_matrix((np.ones(n_area), (np.arange(n_area), idx.area_council)), shape=(n_area, n_c))
+    return Setup(
+        region=region, a=a, s=s, idx=idx, base_tot=_phase_totals(central_base, idx),
+        d_births=sparse.csr_matrix(d_births.reshape(len(idx.councils), -1)),
+        d_mig=sparse.csr_matrix(d_mig.reshape(len(idx.councils), -1)),
+        use_cs=use_cs, capacity=capacity, primary_area=idx.area_phase == "primary",
+        ops_t=[o.T.tocsr() for o in ops],
+        contrib_t=[per_council(paid[d] * contrib_site[:, None]).T.tocsr() for d in range(s.max_delay + 1)],
+        send_t=[per_council(send[d]).T.tocsr() for d in range(s.max_delay + 1)],
+        send_cpp=fc._cpp(costs, "send", "expansion", n_c), exp=exp, ns=ns, basic_need=basic_need, other=other,
+        area_to_c=area_to_c,
+    )
 
-    n = s.draws
-    chunk = chunk or int(np.clip(2_000_000 // max(n_area * n_year, 1), 20, 2000))
-    pupils_all = np.empty((n, n_area, n_year)) if keep_draws else None
-    needed_sum = np.zeros((n_area, n_year))
-    short_count = np.zeros((n_area, n_year))
-    gaps = np.empty((n, n_c, n_year))
-    # Quantiles need every draw of a cell: pupils only, as float32. Spare places and places
-    # needed are monotone in pupils, so their order-statistic quantiles follow exactly.
-    store_pupils = np.empty((n, n_area * n_year), dtype=np.float32)
-    done = 0
-    chunk_id = 0
-    while done < n:
-        m = min(chunk, n - done)
-        built, delay = draw_sites(region, s, m, stream=10_000 + chunk_id)
-        rng = _rng(s, 20_000 + chunk_id)
-        ymult = lognormal_mean_one(rng, s.yield_cv, (m, 2))
-        housing = np.zeros((n_area * n_year, m))
-        contrib = np.zeros((n_c * n_year, m))
-        send_pupils = np.zeros((n_c * n_year, m))
-        for d in range(s.max_delay + 1):
-            mask_t = (built & (delay == d)).T.astype(np.float64)  # (S, m)
-            if not mask_t.any():
-                continue
-            # Each site reaches only its own areas: sparse (A*Y, S) @ dense (S, m).
-            housing += ops_t[d] @ mask_t
-            contrib += contrib_t[d] @ mask_t
-            send_pupils += send_t[d] @ mask_t
-        housing, contrib = housing.T, contrib.T
-        send_new = np.diff(np.maximum.accumulate(send_pupils.T.reshape(m, n_c, n_year), axis=2), axis=2, prepend=0.0)
-        housing = housing.reshape(m, n_area, n_year) * np.where(primary_area, ymult[:, :1], ymult[:, 1:])[:, :, None]
-        if use_cs:
-            base_draw = cohort_survival_draws(region, idx, a, m, s, stream=30_000 + chunk_id)
-        else:
-            eb = rng.standard_normal((m, n_c)) * s.births_cv
-            em = rng.standard_normal((m, n_c)) * s.migration_cv
-            base_draw = base_tot[None] + np.tensordot(eb, d_births, axes=1) + np.tensordot(em, d_mig, axes=1)
-        pupils = np.clip(base_draw + housing, 0, None)
-        needed = np.clip(pupils * (1 + a.headroom) - capacity[None], 0, None)
-        sl = slice(done, done + m)
-        store_pupils[sl] = pupils.reshape(m, -1)
-        if keep_draws:
-            pupils_all[sl] = pupils
-        short_count += (needed > 0).sum(axis=0)
-        needed_sum += needed.sum(axis=0)
-        # Funding per draw: places open as the running maximum of need rises.
-        new = np.diff(np.maximum.accumulate(needed, axis=2), axis=2, prepend=0.0)
-        is_new_school = needed.max(axis=2) >= a.new_school_fe * idx.places_per_fe[None] - 1e-9
-        cpp = np.where(is_new_school, ns[None], exp[None])
-        cost = np.einsum("nay,ac->ncy", new * cpp[:, :, None], area_to_c, optimize=True)
-        cost = fc.fund.shift_earlier(cost + send_new * send_cpp[None, :, None], a.cost_lead_years)
-        gaps[sl] = cost - contrib.reshape(m, n_c, n_year) - basic_need[None] - other[None]
-        done += m
-        chunk_id += 1
-        if progress is not None:
-            progress(done / n)
+
+def chunk_plan(n: int, chunk: int) -> list[tuple[int, int]]:
+    """(chunk id, draws) of each chunk: the id seeds the chunk's random streams."""
+    return [(i, min(chunk, n - start)) for i, start in enumerate(range(0, n, chunk))]
+
+
+def default_chunk(st: Setup) -> int:
+    n_area, n_year, _ = st.shape
+    return int(np.clip(2_000_000 // max(n_area * n_year, 1), 20, 2000))
+
+
+def run_chunk(st: Setup, chunk_id: int, m: int, exact: bool = False):
+    """Draw ``m`` futures with the random streams of chunk ``chunk_id``.
+
+    Pure: the same setup, id and size give the same arrays on any machine, so chunks can
+    run in any order, in other processes or on other machines.
+
+    Returns
+    -------
+    (pupils (m, A*Y) float32, or float64 when ``exact``; shortfall count (A, Y); funding gap (m, C, Y))
+    """
+    a, s, idx = st.a, st.s, st.idx
+    n_area, n_year, n_c = st.shape
+    built, delay = draw_sites(st.region, s, m, stream=10_000 + chunk_id)
+    rng = _rng(s, 20_000 + chunk_id)
+    ymult = lognormal_mean_one(rng, s.yield_cv, (m, 2))
+    housing = np.zeros((n_area * n_year, m))
+    contrib = np.zeros((n_c * n_year, m))
+    send_pupils = np.zeros((n_c * n_year, m))
+    for d in range(s.max_delay + 1):
+        mask_t = (built & (delay == d)).T.astype(np.float64)  # (S, m)
+        if not mask_t.any():
+            continue
+        # Each site reaches only its own areas: sparse (A*Y, S) @ dense (S, m).
+        housing += st.ops_t[d] @ mask_t
+        contrib += st.contrib_t[d] @ mask_t
+        send_pupils += st.send_t[d] @ mask_t
+    housing, contrib = housing.T, contrib.T
+    send_new = np.diff(np.maximum.accumulate(send_pupils.T.reshape(m, n_c, n_year), axis=2), axis=2, prepend=0.0)
+    housing = housing.reshape(m, n_area, n_year) * np.where(st.primary_area, ymult[:, :1], ymult[:, 1:])[:, :, None]
+    if st.use_cs:
+        base_draw = cohort_survival_draws(st.region, idx, a, m, s, stream=30_000 + chunk_id)
+    else:
+        eb = rng.standard_normal((m, n_c)) * s.births_cv
+        em = rng.standard_normal((m, n_c)) * s.migration_cv
+        # Sparse products, not BLAS: their sums run in a fixed order whatever the thread
+        # count, so a chunk gives the same bits on any worker.
+        change = (st.d_births.T @ eb.T + st.d_mig.T @ em.T).T
+        base_draw = st.base_tot[None] + change.reshape(m, n_area, n_year)
+    pupils = np.clip(base_draw + housing, 0, None)
+    needed = np.clip(pupils * (1 + a.headroom) - st.capacity[None], 0, None)
+    # Funding per draw: places open as the running maximum of need rises.
+    new = np.diff(np.maximum.accumulate(needed, axis=2), axis=2, prepend=0.0)
+    is_new_school = needed.max(axis=2) >= a.new_school_fe * idx.places_per_fe[None] - 1e-9
+    cpp = np.where(is_new_school, st.ns[None], st.exp[None])
+    by_area = (new * cpp[:, :, None]).transpose(1, 0, 2).reshape(n_area, -1)
+    cost = (st.area_to_c.T @ by_area).reshape(n_c, m, n_year).transpose(1, 0, 2)
+    cost = fc.fund.shift_earlier(cost + send_new * st.send_cpp[None, :, None], a.cost_lead_years)
+    gaps = cost - contrib.reshape(m, n_c, n_year) - st.basic_need[None] - st.other[None]
+    flat = pupils.reshape(m, -1)
+    return (flat if exact else flat.astype(np.float32)), (needed > 0).sum(axis=0), gaps
+
+
+def finish(st: Setup, pieces: list, keep_draws: bool = False) -> Ranges:
+    """Quantiles and probabilities from every chunk's draws (in chunk order)."""
+    s, a, idx = st.s, st.a, st.idx
+    n_area, n_year, _ = st.shape
+    store = np.concatenate([p[0] for p in pieces])
+    n = len(store)
+    short_count = np.sum([p[1] for p in pieces], axis=0)
+    gaps = np.concatenate([p[2] for p in pieces])
     qs = np.asarray(s.quantiles)
-    both = np.concatenate([qs, 1 - qs])
-    pq = column_quantiles(store_pupils, both).astype(float)
+    # Spare places and places needed are monotone in pupils, so their order-statistic
+    # quantiles follow exactly from the pupils' quantiles.
+    pq = column_quantiles(store, np.concatenate([qs, 1 - qs])).astype(float)
     pupils_q, pupils_rev = pq[: len(qs)], pq[len(qs):]
-    cap_flat = capacity.ravel()[None, :]
+    cap_flat = st.capacity.ravel()[None, :]
     needed_q = np.clip(pupils_q * (1 + a.headroom) - cap_flat, 0, None)
     spare_q = np.clip(cap_flat - pupils_rev, 0, None)  # few pupils: much spare
     keys = fc._grid(idx)
@@ -392,8 +427,40 @@ def monte_carlo(
     totals = np.quantile(gaps.sum(axis=2), qs, axis=0, method="inverted_cdf")  # (3, C)
     total = pd.DataFrame({"council_code": idx.councils.to_numpy(dtype=object), "council": idx.council_names,
                           **{f"funding_gap_total_{label}": totals[i] for i, label in enumerate(_labels(qs))}})
-    return Ranges(shortfall=shortfall, funding_gap=funding, funding_gap_total=total, settings=s,
-                  pupils_draws=pupils_all)
+    draws = store.reshape(n, n_area, n_year).astype(float) if keep_draws else None
+    return Ranges(shortfall=shortfall, funding_gap=funding, funding_gap_total=total, settings=s, pupils_draws=draws)
+
+
+def monte_carlo(
+    region: Region,
+    assumptions: Assumptions | None = None,
+    settings: Uncertainty | None = None,
+    progress=None,
+    chunk: int | None = None,
+    keep_draws: bool = False,
+) -> Ranges:
+    """Draw the forecast ``settings.draws`` times; the same seed gives the same result.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called with the share of draws done (0..1) after each chunk.
+    chunk : int, optional
+        Draws computed at once; by default about 2 million (draw, area, year) cells, so a
+        national run keeps its working arrays near 16 MB each. Results depend on the
+        chunking only through the chunk ids, so the same ``chunk`` gives the same result
+        here and on a cluster (:func:`placeplan.distributed.monte_carlo`).
+    """
+    st = setup(region, assumptions, settings)
+    plan = chunk_plan(st.s.draws, chunk or default_chunk(st))
+    pieces = []
+    done = 0
+    for chunk_id, m in plan:
+        pieces.append(run_chunk(st, chunk_id, m, exact=keep_draws))
+        done += m
+        if progress is not None:
+            progress(done / st.s.draws)
+    return finish(st, pieces, keep_draws)
 
 
 def column_quantiles(draws: np.ndarray, qs: np.ndarray, block: int = 4096) -> np.ndarray:

@@ -1,0 +1,113 @@
+"""National scale: all of England in one run (issue 6).
+
+Run: ``.venv/bin/python benchmarks/bench_national.py [--draws 1000] [--dask]``
+
+Builds the national bundle once (``data/build_national.py``; cached in
+``$PLACEPLAN_CACHE`` or ``~/.cache/placeplan``) with 50,000 synthetic sites, then prints:
+loading time; deterministic forecast (all planning areas, phases, NCYs, 15 years,
+funding) first and repeated; ``--draws`` Monte Carlo draws; peak memory; how forecast
+time grows with the number of sites (1k, 10k, 100k) and of planning areas (regions of
+1/8, 1/4, 1/2 and all councils). With ``--dask`` also the same draws on a 2-worker
+LocalCluster (identical results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "data"))
+
+from build_national import ensure, synthetic_sites  # noqa: E402
+
+import placeplan as pp  # noqa: E402
+from placeplan.model.uncertainty import Uncertainty, monte_carlo  # noqa: E402
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn, repeat=1):
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        value = fn()
+        out.append(time.perf_counter() - t)
+    return value, out
+
+
+def subset(region: pp.Region, councils: set[str]) -> pp.Region:
+    """The region restricted to some councils (their areas, schools, zones and sites)."""
+    pa = region.planning_areas[region.planning_areas["council_code"].isin(councils)]
+    codes = set(pa["planning_area_code"])
+    sites = region.sites[region.sites["council_code"].isin(councils)].reset_index(drop=True)
+    zones = region.zones[region.zones["council_code"].isin(councils)].reset_index(drop=True)
+    keep = lambda f, col: f[f[col].isin(councils)].reset_index(drop=True)  # noqa: E731
+    return region.replace(
+        councils=keep(region.councils, "council_code"), planning_areas=pa.reset_index(drop=True),
+        schools=keep(region.schools, "council_code"), zones=zones, sites=sites,
+        costs=keep(region.costs, "council_code"), funding=keep(region.funding, "council_code"),
+        site_areas=region.site_areas[region.site_areas["planning_area_code"].isin(codes)
+                                     & region.site_areas["id"].isin(set(sites["site_id"]))].reset_index(drop=True),
+        zone_areas=region.zone_areas[region.zone_areas["planning_area_code"].isin(codes)
+                                     & region.zone_areas["id"].isin(set(zones["zone_code"]))].reset_index(drop=True),
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--dask", action="store_true")
+    args = ap.parse_args()
+    path, (build_s,) = timed(ensure)
+    print(f"{'national bundle':>30}: {path} ({path.stat().st_size / 1024**2:.0f} MB; ensure {build_s:.1f} s)")
+    region, (load_s,) = timed(lambda: pp.load_region(path))
+    print(f"{'load':>30}: {load_s:6.2f} s   ({len(region.councils)} councils, {len(region.planning_areas):,} planning areas, "
+          f"{len(region.schools):,} schools, {len(region.zones):,} wards, {len(region.sites):,} sites)")
+    res, (first_s,) = timed(lambda: pp.forecast(region))
+    _, again = timed(lambda: pp.forecast(region), repeat=3)
+    print(f"{'forecast (first, builds caches)':>30}: {first_s:6.2f} s   ({len(res.shortfall):,} shortfall rows, "
+          f"{len(res.pupils):,} pupil rows)")
+    print(f"{'forecast (again)':>30}: {statistics.median(again):6.2f} s median of 3")
+    mc, (mc_s,) = timed(lambda: monte_carlo(region, settings=Uncertainty(draws=args.draws)))
+    print(f"{f'{args.draws:,} Monte Carlo draws':>30}: {mc_s:6.2f} s")
+    print(f"{'peak memory so far':>30}: {peak_mb():6.0f} MB")
+    if args.dask:
+        from distributed import Client, LocalCluster
+
+        from placeplan import distributed as ppd
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+            chunk = 100
+            local = monte_carlo(region, settings=Uncertainty(draws=args.draws), chunk=chunk)
+            remote, (dask_s,) = timed(lambda: ppd.monte_carlo(client, region, settings=Uncertainty(draws=args.draws),
+                                                              chunk=chunk))
+            same = local.shortfall.equals(remote.shortfall) and local.funding_gap.equals(remote.funding_gap)
+            print(f"{'same draws on 2 Dask workers':>30}: {dask_s:6.2f} s   identical to local: {same}")
+    print("\nscaling with sites (forecast of all England; placing the sites is timed apart):")
+    zones = region.zones
+    for n in (1_000, 10_000, 100_000):
+        sites = synthetic_sites(zones.rename(columns={"zone_code": "wd15cd"}), n, seed=2, first_year=2015)
+        placed, (place_s,) = timed(lambda s=sites: pp.with_sites(region, s, region.trajectories.iloc[0:0]))
+        pp.forecast(placed)
+        _, t = timed(lambda p=placed: pp.forecast(p), repeat=3)
+        print(f"{n:>12,} sites: forecast {statistics.median(t):6.2f} s   placing {place_s:6.2f} s")
+    print("\nscaling with planning areas (50,000-site pipeline, councils in code order):")
+    codes = sorted(region.councils["council_code"])
+    for frac in (8, 4, 2, 1):
+        part = subset(region, set(codes[: len(codes) // frac]))
+        pp.forecast(part)
+        _, t = timed(lambda p=part: pp.forecast(p), repeat=3)
+        print(f"{len(part.planning_areas):>12,} areas ({len(part.sites):,} sites): forecast {statistics.median(t):6.2f} s")
+    print(f"\n{'peak memory of the whole run':>30}: {peak_mb():6.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
