@@ -76,3 +76,19 @@ def test_progress_is_reported(demo_region):
     seen = []
     monte_carlo(demo_region, settings=Uncertainty(draws=1000), chunk=250, progress=seen.append)
     assert seen == [0.25, 0.5, 0.75, 1.0]
+
+
+def test_trajectories_and_delays_match_central_when_certain():
+    import pandas as pd
+
+    from placeplan.io.bundle import region_from_frames
+    from tests.conftest import tiny_frames
+
+    traj = pd.DataFrame([{"site_id": "S1", "academic_year": 2016, "dwellings": 120.0},
+                         {"site_id": "S1", "academic_year": 2018, "dwellings": 80.0}])
+    region = region_from_frames(tiny_frames(trajectories=traj), source="tiny")
+    a = region.assumptions(delay_years=1)
+    r = monte_carlo(region, a, Uncertainty(draws=5, **CERTAIN))
+    central = pp.forecast(region, assumptions=a)
+    np.testing.assert_allclose(r.shortfall["pupils_p50"], central.shortfall["pupils_forecast"], atol=1e-9)
+    assert central.shortfall["housing_pupils"].sum() > 0

@@ -291,8 +291,9 @@ def _cohort_survival(region, idx, a, zw, resident_area):
 # --------------------------------------------------------------------------- housing
 
 
-def site_arrays(region: Region, idx: _Index, a: Assumptions):
-    """Completions (S, Y), site yields (S, P) and pupils (S, P, Y) of the region's sites."""
+def site_inputs(region: Region, idx: _Index, a: Assumptions):
+    """Dwellings (S,), first year (S,) and build rate (S,) after the scenario's levers, and the
+    explicit trajectories (S, Y) or None. Completed sites add no dwellings (already in the base)."""
     sites = region.sites
     active = ~sites["status"].astype(str).isin(EXCLUDED_STATUSES).to_numpy()
     dwellings = np.where(active, sites["dwellings"].to_numpy(dtype=float), 0.0)
@@ -301,15 +302,20 @@ def site_arrays(region: Region, idx: _Index, a: Assumptions):
     traj = None
     tr = region.trajectories
     if not tr.empty:
-        ids = pd.Index(sites["site_id"].astype(str))
-        si = ids.get_indexer(tr["site_id"].astype(str))
-        yi = np.searchsorted(idx.years, tr["academic_year"].to_numpy(dtype=int) + a.delay_years)
-        ok = (si >= 0) & (yi < len(idx.years)) & (tr["academic_year"].to_numpy(dtype=int) + a.delay_years >= idx.years[0])
+        si = pd.Index(sites["site_id"].astype(str)).get_indexer(tr["site_id"].astype(str))
+        yrs = tr["academic_year"].to_numpy(dtype=int) + a.delay_years
+        yi = np.searchsorted(idx.years, yrs)
+        ok = (si >= 0) & (yrs >= idx.years[0]) & (yi < len(idx.years))
         traj = np.full((len(sites), len(idx.years)), np.nan)
-        has = np.zeros(len(sites), dtype=bool)
-        has[si[si >= 0]] = True
-        traj[has] = 0.0
+        traj[np.unique(si[si >= 0])] = 0.0  # a site with a trajectory builds only what it says
         np.add.at(traj, (si[ok], yi[ok]), tr["dwellings"].to_numpy(dtype=float)[ok])
+    return dwellings, first, rate, traj
+
+
+def site_arrays(region: Region, idx: _Index, a: Assumptions):
+    """Completions (S, Y), site yields (S, P) and pupils (S, P, Y) of the region's sites."""
+    sites = region.sites
+    dwellings, first, rate, traj = site_inputs(region, idx, a)
     built = completions(dwellings, first, rate, idx.years, traj)
     if a.netting and not region.background_rates.empty:
         sc = idx.councils.get_indexer(sites["council_code"].astype(str))

@@ -93,17 +93,13 @@ def housing_operators(region: Region, idx, a: Assumptions, max_delay: int):
     secondary: secondary and sixth-form pupils), after flows.
     """
     sites = region.sites
-    active = ~sites["status"].astype(str).isin(fc.EXCLUDED_STATUSES).to_numpy()
-    dwellings = np.where(active, sites["dwellings"].to_numpy(dtype=float), 0.0)
-    first = sites["first_year"].to_numpy(dtype=float) + a.delay_years
-    rate = sites["build_rate"].to_numpy(dtype=float) * a.build_rate_multiplier
+    dwellings, first, rate, traj = fc.site_inputs(region, idx, a)
     yields = fc.site_yields(sites, region.yields, a.yield_basis, a.yield_multipliers)
     lag = fc._lag(region, len(idx.years))
     weights = fc.site_weights(region, idx)
     flows = fc._flows(region, idx)
     n_area, n_year = len(idx.areas), len(idx.years)
     move = sparse.kron(flows, sparse.identity(n_year), format="csr")  # flows act on (area, year) columns
-    traj = _trajectory(region, idx, a)
     ops, paid, send = [], [], []
     p_send = PHASES.index("send")
     groups = {"primary": [PHASES.index("primary")],
@@ -135,21 +131,6 @@ def housing_operators(region: Region, idx, a: Assumptions, max_delay: int):
         with np.errstate(invalid="ignore", divide="ignore"):
             paid.append(np.where(dwellings[:, None] > 0, built / np.where(dwellings > 0, dwellings, 1.0)[:, None], 0.0))
     return ops, np.stack(paid), np.stack(send), dwellings
-
-
-def _trajectory(region: Region, idx, a: Assumptions) -> np.ndarray | None:
-    tr = region.trajectories
-    if tr.empty:
-        return None
-    ids = pd.Index(region.sites["site_id"].astype(str))
-    si = ids.get_indexer(tr["site_id"].astype(str))
-    yrs = tr["academic_year"].to_numpy(dtype=int) + a.delay_years
-    yi = np.searchsorted(idx.years, yrs)
-    ok = (si >= 0) & (yrs >= idx.years[0]) & (yi < len(idx.years))
-    traj = np.full((len(ids), len(idx.years)), np.nan)
-    traj[np.unique(si[si >= 0])] = 0.0
-    np.add.at(traj, (si[ok], yi[ok]), tr["dwellings"].to_numpy(dtype=float)[ok])
-    return traj
 
 
 def draw_sites(region: Region, settings: Uncertainty, n: int, stream: int) -> tuple[np.ndarray, np.ndarray]:
