@@ -710,13 +710,13 @@ def page_finance() -> None:
     st.dataframe(fmt(totals.reset_index(), money=("cost", "contributions", "basic_need", "other_funding", "funding_gap")),
                  hide_index=True, width="stretch")
     st.bar_chart(fg.pivot_table(index="academic_year", columns="council", values="funding_gap", aggfunc="sum"))
+    st.caption("Funding gap = cost of new places − developer contributions − Basic Need − other funding, per council "
+               "and year (negative: a surplus). Costs in the price base of the cost table.")
     st.markdown("**Range of the funding gap** (Monte Carlo)")
     rng_ = uncertainty_controls("fin")
     if rng_ is not None:
         st.dataframe(fmt(rng_.funding_gap_total, money=tuple(rng_.funding_gap_total.columns)), hide_index=True,
                      width="stretch")
-    st.caption("Funding gap = cost of new places − developer contributions − Basic Need − other funding, per council "
-               "and year (negative: a surplus). Costs in the price base of the cost table.")
     council = st.selectbox("Council", ["all"] + sorted(fg["council"].unique()), key="fin_council")
     view = fg if council == "all" else fg[fg["council"] == council]
     st.dataframe(fmt(view, money=tuple(view.columns)), hide_index=True, width="stretch", height=300)
