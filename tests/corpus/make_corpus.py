@@ -73,7 +73,11 @@ def rewrite_layer(path: Path, layer: str, frame) -> None:
             pyogrio.write_dataframe(frame, path, layer=layer)
 
 
-def main() -> None:
+def main(folder: Path | None = None) -> list[dict]:
+    """Write the corpus into ``folder`` (default tests/corpus/files) and return its index."""
+    global FILES
+    FILES = folder or HERE / "files"
+    CASES.clear()
     FILES.mkdir(parents=True, exist_ok=True)
     for old in FILES.iterdir():
         old.unlink()
@@ -200,8 +204,10 @@ def main() -> None:
          json.dumps({"name": "x", "remove_sites": ["NOPE"]}))
     case("actuals_bad_level.csv", "actuals", ["row 2, column level: 'ward' is not one of council, planning_area"],
          "level,code,phase,academic_year,pupils\nward,E05000001,primary,2016/17,100\n")
-    (HERE / "cases.json").write_text(json.dumps(CASES, indent=1, ensure_ascii=True) + "\n")
-    print(f"wrote {len(CASES)} cases to {FILES}")
+    if folder is None:
+        (HERE / "cases.json").write_text(json.dumps(CASES, indent=1, ensure_ascii=True) + "\n")
+        print(f"wrote {len(CASES)} cases to {FILES}")
+    return list(CASES)
 
 
 if __name__ == "__main__":
