@@ -19,7 +19,14 @@ from placeplan.io.tables import export_results, read_sites, with_sites
 from placeplan.model.forecast import Results
 from placeplan.model.forecast import forecast as _forecast
 from placeplan.model.region import Assumptions, Region
-from placeplan.model.scenario import Scenario, apply_scenario, compare, scenario_changes
+from placeplan.model.scenario import (
+    Scenario,
+    ShortfallEffect,
+    apply_scenario,
+    compare,
+    scenario_changes,
+    shortfall_effect,
+)
 
 load_region = read_region
 
@@ -65,6 +72,7 @@ __all__ = [
     "Region",
     "Results",
     "Scenario",
+    "ShortfallEffect",
     "ValidationError",
     "apply_scenario",
     "compare",
@@ -76,6 +84,7 @@ __all__ = [
     "read_region",
     "read_sites",
     "scenario_changes",
+    "shortfall_effect",
     "with_sites",
     "write_region",
 ]

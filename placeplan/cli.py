@@ -165,10 +165,19 @@ def cmd_app(args) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            # uploads are read by placeplan's own readers, never unpickled; the size is capped
-           "--server.maxUploadSize", "50", "--server.enableXsrfProtection", "true"]
+           "--server.maxUploadSize", "50", "--server.enableXsrfProtection", "true",
+           # a served app, not a development loop: no source watching, and no full garbage
+           # collection after every rerun (it held the GIL for half of each edit's time,
+           # queueing every other session behind it; Python's own collector still runs)
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--runner.postScriptGC", "false"]
     env = dict(os.environ)
     if args.region:
         env["PLACEPLAN_REGION"] = str(Path(args.region).resolve())
+    if os.name == "posix":
+        # become the server, so a stop signal (Ctrl-C, kill, a service manager) reaches it
+        # and no orphaned server keeps the port
+        sys.stdout.flush()
+        os.execve(sys.executable, cmd, env)
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:

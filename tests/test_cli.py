@@ -79,3 +79,39 @@ def test_template_files_validate(tmp_path):
     for name in ("sites.csv", "sites.xlsx"):
         v = run("validate", str(tmp_path / "t" / name))
         assert v.returncode == 0, v.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the app becomes the server process on POSIX")
+def test_app_stops_when_told_and_leaves_no_server_behind(tmp_path):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**ENV, "PLACEPLAN_STORE": str(tmp_path / "s.sqlite")}
+    proc = subprocess.Popen([sys.executable, "-m", "placeplan", "app", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(url, timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the app did not start")
+        # a service manager stops the process it started; the server must be that process
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past closed connections, not a listener
+        s.bind(("127.0.0.1", port))  # nothing listens on the port any more

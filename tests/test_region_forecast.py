@@ -134,3 +134,22 @@ def test_cohort_survival_baseline_from_roll_history():
     assert base["R"] == pytest.approx(120)
     assert base["Y1"] == pytest.approx(111)
     assert base["Y2"] == pytest.approx(95.8158, abs=5e-5)
+
+
+def test_results_build_tables_when_read_and_pickle_as_tables(tiny_region):
+    import pickle
+
+    res = pp.forecast(tiny_region)
+    assert "built so far: none" in repr(res)
+    sf = res.shortfall
+    assert res.shortfall is sf  # built once
+    assert "built so far: shortfall" in repr(res)
+    again = pickle.loads(pickle.dumps(res))  # as Dask ships results: tables, not closures
+    fresh = pp.forecast(tiny_region).tables()
+    assert list(again.tables()) == ["shortfall", "funding_gap", "contributions", "sites", "small_sites",
+                                    "development_headroom", "pupils", "provenance"]
+    for name, table in fresh.items():
+        pd.testing.assert_frame_equal(again.tables()[name], table)
+    assert again.warnings == res.warnings
+    with pytest.raises(ValueError, match="provenance"):
+        pp.Results({name: (lambda: pd.DataFrame()) for name in pp.Results.TABLES if name != "provenance"})

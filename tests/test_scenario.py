@@ -2,10 +2,17 @@
 
 import json
 
+import pandas as pd
 import pytest
 
 import placeplan as pp
-from placeplan.model.scenario import Scenario, apply_scenario, compare, scenario_changes
+from placeplan.model.scenario import (
+    Scenario,
+    apply_scenario,
+    compare,
+    scenario_changes,
+    shortfall_effect,
+)
 
 
 def test_apply_does_not_change_the_base(tiny_region):
@@ -111,3 +118,56 @@ def test_invalid_json(tmp_path):
     with pytest.raises(pp.ValidationError) as exc:
         pp.load_scenario(p)
     assert "not valid JSON" in str(exc.value)
+
+
+def _shortfall(rows):
+    cols = ["council", "planning_area_code", "planning_area", "phase", "academic_year", "pupils_forecast", "places_needed"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+BASE_SF = _shortfall([
+    ("Aville", "P1", "Aville North", "primary", "2025/26", 100.0, 0.0),
+    ("Aville", "P1", "Aville North", "primary", "2026/27", 110.0, 5.0),
+    ("Aville", "S1", "Aville Secondary", "secondary", "2025/26", 50.0, 2.0),
+    ("Aville", "S1", "Aville Secondary", "secondary", "2026/27", 60.0, 1.0),
+    ("Beeton", "Q1", "Beeton", "primary", "2025/26", 30.0, 0.0),
+    ("Beeton", "Q1", "Beeton", "primary", "2026/27", 30.0, 0.0),
+])
+SCEN_SF = _shortfall([
+    ("Aville", "P1", "Aville North", "primary", "2025/26", 104.0, 3.0),
+    ("Aville", "P1", "Aville North", "primary", "2026/27", 120.0, 15.0),
+    ("Aville", "S1", "Aville Secondary", "secondary", "2025/26", 50.0, 2.0),
+    ("Aville", "S1", "Aville Secondary", "secondary", "2026/27", 60.0, 1.0),
+    ("Beeton", "Q1", "Beeton", "primary", "2025/26", 40.0, 0.0),
+    ("Beeton", "Q1", "Beeton", "primary", "2026/27", 41.0, 0.04),
+])
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_shortfall_effect_by_hand(shuffle):
+    # worked by hand: Aville primary pupils 210 -> 224, places needed 5 -> 18; peaks per
+    # council are the sum over areas of each area's peak: Aville 5 + 2 = 7 -> 15 + 2 = 17
+    scen = SCEN_SF.sample(frac=1.0, random_state=3).reset_index(drop=True) if shuffle else SCEN_SF
+    eff = shortfall_effect(BASE_SF, scen)  # shuffled rows take the merge path: same answer
+    by = eff.by_council_phase.set_index(["council", "phase"])
+    assert list(by.index) == [("Aville", "primary"), ("Aville", "secondary"), ("Beeton", "primary")]
+    assert by.loc[("Aville", "primary")].tolist() == [210.0, 224.0, 14.0, 5.0, 18.0, 13.0]
+    assert by.loc[("Aville", "secondary")].tolist() == [110.0, 110.0, 0.0, 3.0, 3.0, 0.0]
+    assert by.loc[("Beeton", "primary"), "pupils_forecast_change"] == 21.0
+    assert by.loc[("Beeton", "primary"), "places_needed_scenario"] == pytest.approx(0.04)
+    # a change of 0.04 places is below the 0.05 listed
+    changed = eff.changed.sort_values("academic_year")
+    assert changed[["planning_area_code", "academic_year"]].values.tolist() == [["P1", "2025/26"], ["P1", "2026/27"]]
+    assert changed["places_needed_change"].tolist() == [3.0, 10.0]
+    assert eff.peak_base.to_dict() == {"Aville": 7.0, "Beeton": 0.0}
+    assert eff.peak_scenario["Aville"] == 17.0 and eff.peak_scenario["Beeton"] == pytest.approx(0.04)
+
+
+def test_shortfall_effect_of_no_change_is_nothing(tiny_region):
+    sf = pp.forecast(tiny_region).shortfall
+    eff = shortfall_effect(sf, pp.forecast(tiny_region, Scenario(name="same")).shortfall)
+    assert eff.changed.empty
+    assert (eff.by_council_phase.filter(like="_change") == 0).all().all()
+    assert eff.peak_base.equals(eff.peak_scenario)
+    reference = sf.groupby(["council", "planning_area_code"])["places_needed"].max().groupby("council").sum()
+    assert eff.peak_base.to_dict() == pytest.approx(reference.to_dict())

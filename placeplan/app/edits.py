@@ -193,25 +193,3 @@ def check_upload(name: str, data: bytes, region: Region, kind: str | None = None
                                           for p in exc.problems])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def effect(base: pd.DataFrame, scenario: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Pupils and places needed, base against scenario: per council and phase, and every
-    planning area and year whose places needed changed. Both shortfall tables come from
-    the same region, so their rows line up."""
-    key = ["planning_area_code", "academic_year"]
-    if len(base) != len(scenario) or not all(np.array_equal(base[k].to_numpy(), scenario[k].to_numpy()) for k in key):
-        from placeplan.model.scenario import compare_shortfall
-
-        merged = compare_shortfall(base, scenario)
-    else:
-        merged = base[["council", "planning_area", "phase", "academic_year"]].copy()
-        for col in ("pupils_forecast", "places_needed"):
-            merged[f"{col}_base"] = base[col].to_numpy()
-            merged[f"{col}_scenario"] = scenario[col].to_numpy()
-            merged[f"{col}_change"] = merged[f"{col}_scenario"] - merged[f"{col}_base"]
-    cols = ["pupils_forecast_base", "pupils_forecast_scenario", "pupils_forecast_change",
-            "places_needed_base", "places_needed_scenario", "places_needed_change"]
-    by = merged.groupby(["council", "phase"], sort=True)[cols].sum().reset_index()
-    changed = merged[merged["places_needed_change"].abs() > 0.05]
-    return by, changed

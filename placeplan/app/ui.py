@@ -175,11 +175,9 @@ def pounds_m(value: float) -> str:
 
 
 def fmt(frame: pd.DataFrame, money: tuple[str, ...] = (), digits: int = 1) -> pd.DataFrame:
-    out = frame.copy()
-    for c in out.columns:
-        if pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].round(0 if c in money else digits)
-    return out
+    """Floats rounded for display (pounds to the pound), in one pass."""
+    floats = [c for c, t in frame.dtypes.items() if pd.api.types.is_float_dtype(t)]
+    return frame.round({c: 0 if c in money else digits for c in floats})
 
 
 def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
@@ -561,19 +559,17 @@ def planning_levers_and_effect() -> None:
         s = new
     res, base = results(), base_results()
     st.subheader("Effect of the scenario")
-    peak_s = _peak_by_council(res.shortfall)
-    peak_b = _peak_by_council(base.shortfall)
+    eff = pp.shortfall_effect(base.shortfall, res.shortfall)
     cols = st.columns(len(reg.councils))
     for col, council in zip(cols, reg.councils["council"]):
-        now, was = float(peak_s.get(council, 0.0)), float(peak_b.get(council, 0.0))
+        now, was = float(eff.peak_scenario.get(council, 0.0)), float(eff.peak_base.get(council, 0.0))
         col.metric(f"{council}: places needed", f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
                    delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
-    by, changed_areas = edits.effect(base.shortfall, res.shortfall)
-    st.dataframe(fmt(by), hide_index=True, width="stretch")
-    if len(changed_areas):
+    st.dataframe(fmt(eff.by_council_phase), hide_index=True, width="stretch")
+    if len(eff.changed):
         st.caption("Planning areas and years whose places needed changed:")
-        st.dataframe(fmt(changed_areas[["council", "planning_area", "phase", "academic_year", "pupils_forecast_change",
-                                        "places_needed_base", "places_needed_scenario", "places_needed_change"]]),
+        st.dataframe(fmt(eff.changed[["council", "planning_area", "phase", "academic_year", "pupils_forecast_change",
+                                      "places_needed_base", "places_needed_scenario", "places_needed_change"]]),
                      hide_index=True, width="stretch", height=240)
     st.subheader("Development headroom per planning area")
     st.caption("Dwellings each area can take (at the all-dwellings yield) before it runs short in any year, "
@@ -600,10 +596,6 @@ def fan_chart(one: pd.DataFrame, band: pd.DataFrame, headroom: float) -> None:
         y="value:Q", color=alt.Color("key:N", title=None))
     st.altair_chart(area + lines, width="stretch")
     st.caption("Shaded: P10-P90 of pupils over the Monte Carlo draws.")
-
-
-def _peak_by_council(sf: pd.DataFrame) -> pd.Series:
-    return sf.groupby(["council", "planning_area_code"])["places_needed"].max().groupby("council").sum()
 
 
 # --------------------------------------------------------------------------- children's services

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,31 +39,59 @@ NCY_COLUMNS = [f"nor_{label}" for label in NCY_LABELS]
 EXCLUDED_STATUSES = ("completed",)
 
 
-@dataclass
 class Results:
-    """Tables of one forecast, each a tidy DataFrame, and where they came from."""
+    """Tables of one forecast, each a tidy DataFrame, and where they came from.
 
-    shortfall: pd.DataFrame
-    pupils: pd.DataFrame
-    funding_gap: pd.DataFrame
-    contributions: pd.DataFrame
-    sites: pd.DataFrame
-    small_sites: pd.DataFrame
-    development_headroom: pd.DataFrame
-    provenance: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    Attributes ``shortfall``, ``pupils``, ``funding_gap``, ``contributions``, ``sites``,
+    ``small_sites``, ``development_headroom`` and ``provenance`` are DataFrames, built
+    from the forecast's arrays the first time each is read: a page showing two tables
+    does not pay for eight. ``warnings`` lists placement warnings.
+    """
+
+    TABLES = ("shortfall", "pupils", "funding_gap", "contributions", "sites", "small_sites",
+              "development_headroom", "provenance")
+
+    def __init__(self, builders: dict[str, Callable[[], pd.DataFrame]], warnings: list[str] | None = None):
+        missing = set(self.TABLES) - set(builders)
+        if missing:
+            raise ValueError(f"Results needs a builder for {sorted(missing)}")
+        self._builders = dict(builders)
+        self._built: dict[str, pd.DataFrame] = {}
+        self.warnings = list(warnings or [])
+
+    def _table(self, name: str) -> pd.DataFrame:
+        table = self._built.get(name)
+        if table is None:
+            # two threads may both build it; the tables are equal and the first one kept wins
+            table = self._built.setdefault(name, self._builders[name]())
+        return table
+
+    shortfall = property(lambda self: self._table("shortfall"), doc="Per planning area and year: pupils, capacity, headroom, places and forms of entry needed.")
+    pupils = property(lambda self: self._table("pupils"), doc="Per planning area, year and NCY: baseline, housing and total pupils.")
+    funding_gap = property(lambda self: self._table("funding_gap"), doc="Per council and year: places, cost, contributions, grant, funding gap.")
+    contributions = property(lambda self: self._table("contributions"), doc="Per site: yields and the contribution sought per phase.")
+    sites = property(lambda self: self._table("sites"), doc="Per site: dwellings, completions, peak pupils, contribution and placement.")
+    small_sites = property(lambda self: self._table("small_sites"), doc="Per council: sites below the contribution threshold and their unfunded cost.")
+    development_headroom = property(lambda self: self._table("development_headroom"), doc="Per planning area: dwellings it can take before it runs short.")
+    provenance = property(lambda self: self._table("provenance"), doc="Key/value table of the data, assumptions, scenario and version.")
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {
-            "shortfall": self.shortfall,
-            "funding_gap": self.funding_gap,
-            "contributions": self.contributions,
-            "sites": self.sites,
-            "small_sites": self.small_sites,
-            "development_headroom": self.development_headroom,
-            "pupils": self.pupils,
-            "provenance": self.provenance,
-        }
+        """Every table, by name (exports write them in this order)."""
+        return {name: self._table(name) for name in ("shortfall", "funding_gap", "contributions", "sites", "small_sites",
+                                                     "development_headroom", "pupils", "provenance")}
+
+    def __getstate__(self) -> dict:
+        # pickled (Dask, multiprocessing) as built tables, not as closures over arrays
+        return {"tables": self.tables(), "warnings": self.warnings}
+
+    def __setstate__(self, state: dict) -> None:
+        self._builders = {}
+        self._built = dict(state["tables"])
+        self.warnings = list(state["warnings"])
+
+    def __repr__(self) -> str:
+        built = ", ".join(self._built) or "none"
+        return f"<Results: {len(self.TABLES)} tables, built so far: {built}>"
 
 
 # --------------------------------------------------------------------------- indices
@@ -477,14 +506,16 @@ def forecast(region: Region, assumptions: Assumptions | None = None, scenario_na
 
     warnings = list(_cached((region.site_areas,), ("warnings",), lambda: _placement_warnings(region)))
     return Results(
-        shortfall=_shortfall_frame(idx, sf, base, housing),
-        pupils=_pupils_frame(idx, base, housing),
-        funding_gap=_funding_frame(idx, new_c, cost_c, contrib_year, basic_need, other, gap),
-        contributions=_contributions_frame(region, idx, dwellings, yields, sought, large),
-        sites=_sites_frame(region, idx, dwellings, built, pupils, sought, unfunded, large),
-        small_sites=_small_sites_frame(region, idx, dwellings, yields, unfunded, large, site_council),
-        development_headroom=_headroom_frame(region, idx, sf, a),
-        provenance=provenance(region, a, scenario_name),
+        {
+            "shortfall": lambda: _shortfall_frame(idx, sf, base, housing),
+            "pupils": lambda: _pupils_frame(idx, base, housing),
+            "funding_gap": lambda: _funding_frame(idx, new_c, cost_c, contrib_year, basic_need, other, gap),
+            "contributions": lambda: _contributions_frame(region, idx, dwellings, yields, sought, large),
+            "sites": lambda: _sites_frame(region, idx, dwellings, built, pupils, sought, unfunded, large),
+            "small_sites": lambda: _small_sites_frame(region, idx, dwellings, yields, unfunded, large, site_council),
+            "development_headroom": lambda: _headroom_frame(region, idx, sf, a),
+            "provenance": lambda: provenance(region, a, scenario_name),
+        },
         warnings=warnings,
     )
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
+_META_DICTS: dict[int, tuple[pd.DataFrame, dict[str, str]]] = {}
+
 #: Layers with geometry, and tables without, in a region bundle.
 SPATIAL_LAYERS: tuple[str, ...] = ("councils", "planning_areas", "schools", "zones", "sites")
 TABLES: tuple[str, ...] = (
@@ -149,7 +151,15 @@ class Region:
     def meta_dict(self) -> dict[str, str]:
         if self.meta.empty:
             return {}
-        return dict(zip(self.meta["key"].astype(str), self.meta["value"].astype(str)))
+        # read on every forecast and scenario; frames are never changed in place, so the
+        # frame's identity is its content (the entry keeps the frame alive)
+        hit = _META_DICTS.get(id(self.meta))
+        if hit is None or hit[0] is not self.meta:
+            hit = (self.meta, dict(zip(self.meta["key"].astype(str), self.meta["value"].astype(str))))
+            if len(_META_DICTS) > 64:
+                _META_DICTS.clear()
+            _META_DICTS[id(self.meta)] = hit
+        return dict(hit[1])
 
     @property
     def base_year(self) -> int:

@@ -240,9 +240,11 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
     """
     problems: list[Problem] = []
     sites = region.sites
-    ids = set(sites["site_id"].astype(str))
-    councils = set(region.councils["council_code"].astype(str))
-    areas = region.planning_areas.set_index("planning_area_code")
+    # an assumptions-only scenario (the app's levers) needs none of these lookups
+    touches_sites = bool(scenario.remove_sites or scenario.edit_sites or scenario.add_sites)
+    ids = set(sites["site_id"].astype(str)) if touches_sites else set()
+    councils = set(region.councils["council_code"].astype(str)) if (scenario.add_sites or scenario.background_rates) else set()
+    areas = region.planning_areas.set_index("planning_area_code") if scenario.add_sites else None
     for sid in scenario.remove_sites:
         if sid not in ids:
             problems.append(Problem("", "scenario", None, "remove_sites", f"no site {sid!r} in the region"))
@@ -410,6 +412,87 @@ def compare_shortfall(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     for c in cols:
         out[f"{c}_change"] = out[f"{c}_scenario"].fillna(0) - out[f"{c}_base"].fillna(0)
     return out
+
+
+@dataclass(frozen=True)
+class ShortfallEffect:
+    """What a scenario does to places needed, against the base forecast.
+
+    Attributes
+    ----------
+    by_council_phase : DataFrame
+        Per council and phase: pupils and places needed, base, scenario and change.
+    changed : DataFrame
+        Every planning area and year whose places needed changed (by more than 0.05).
+    peak_base, peak_scenario : Series
+        Per council: the sum over its planning areas of each area's peak places needed.
+    """
+
+    by_council_phase: pd.DataFrame
+    changed: pd.DataFrame
+    peak_base: pd.Series
+    peak_scenario: pd.Series
+
+
+def _peaks(council: np.ndarray, area_codes: np.ndarray, needed: np.ndarray, councils: pd.Index) -> pd.Series:
+    peak = np.zeros(area_codes.max() + 1 if len(area_codes) else 0)
+    np.maximum.at(peak, area_codes, needed)
+    first = np.zeros(len(peak), dtype=np.int64)
+    first[area_codes[::-1]] = np.arange(len(area_codes))[::-1]
+    return pd.Series(np.bincount(council[first], weights=peak, minlength=len(councils)), index=councils, name="places_needed")
+
+
+def shortfall_effect(base: pd.DataFrame, scenario: pd.DataFrame) -> ShortfallEffect:
+    """Compare two shortfall tables of one region: the effect of a scenario on places needed.
+
+    Array arithmetic over the rows (the app runs it on every lever edit); falls back to
+    a merge when the tables' rows do not line up (a scenario that adds planning areas).
+
+    Parameters
+    ----------
+    base, scenario : DataFrame
+        ``Results.shortfall`` of the base forecast and of the scenario.
+    """
+    key = ["planning_area_code", "academic_year"]
+    cols = ["pupils_forecast", "places_needed"]
+    aligned = len(base) == len(scenario) and all(base[k].equals(scenario[k]) for k in key)
+    if not aligned:
+        merged = compare_shortfall(base, scenario)
+        b_rows = merged
+        values = {f"{c}_{w}": merged[f"{c}_{w}"].fillna(0.0).to_numpy(dtype=float) for c in cols for w in ("base", "scenario")}
+    else:
+        b_rows = base
+        values = {f"{c}_base": base[c].to_numpy(dtype=float) for c in cols}
+        values.update({f"{c}_scenario": scenario[c].to_numpy(dtype=float) for c in cols})
+    for c in cols:
+        values[f"{c}_change"] = values[f"{c}_scenario"] - values[f"{c}_base"]
+    order = [f"{c}_{w}" for c in cols for w in ("base", "scenario", "change")]
+
+    council_codes, councils = pd.factorize(b_rows["council"], sort=True)
+    phase_codes, phases = pd.factorize(b_rows["phase"], sort=True)
+    n_c, n_p = len(councils), len(phases)
+    group = council_codes * n_p + phase_codes
+    present = np.bincount(group, minlength=n_c * n_p) > 0
+    # one constructor call per table: pandas' cost here is per column inserted, not per row
+    by = pd.DataFrame({
+        "council": np.repeat(np.asarray(councils, dtype=object), n_p)[present],
+        "phase": np.tile(np.asarray(phases, dtype=object), n_c)[present],
+        **{name: np.bincount(group, weights=values[name], minlength=n_c * n_p)[present] for name in order},
+    })
+    moved = np.flatnonzero(np.abs(values["places_needed_change"]) > 0.05)
+    changed = pd.DataFrame({
+        **{c: b_rows[c].array.take(moved) for c in ("council", "planning_area_code", "planning_area", "phase", "academic_year")},
+        **{name: values[name][moved] for name in order},
+    })
+
+    area_codes, _ = pd.factorize(b_rows["planning_area_code"])
+    council_index = pd.Index(np.asarray(councils, dtype=object), name="council")
+    return ShortfallEffect(
+        by_council_phase=by,
+        changed=changed,
+        peak_base=_peaks(council_codes, area_codes, values["places_needed_base"], council_index),
+        peak_scenario=_peaks(council_codes, area_codes, values["places_needed_scenario"], council_index),
+    )
 
 
 def compare(a, b, name_a: str = "A", name_b: str = "B") -> dict[str, pd.DataFrame]:
