@@ -4,10 +4,12 @@ Run: ``.venv/bin/python benchmarks/bench_sessions.py [--sessions 20] [--port 859
 
 Starts ``placeplan app`` as a user would and opens N sessions in Debian's Chromium (one
 browser context each, so one Streamlit session each) on the Planning page, through
-``wsrelay.py``, a relay that stamps the websocket traffic. Then:
+``wsrelay.py``, a relay that stamps the websocket traffic. Half the sessions edit a lever
+(their own primary yield multiplier: the levers rerun as a fragment); the other half
+edit a site (RAF Henlow's dwellings, through the "Edit one site" form: the whole page
+reruns). Then:
 
-1. **all at once**: every session sets its own primary yield multiplier at the same
-   moment;
+1. **all at once**: every session makes its edit at the same moment;
 2. **staggered**: each session makes 3 more edits at random moments over 20 seconds, as
    people working side by side would.
 
@@ -17,12 +19,12 @@ For every edit it measures two times:
   "script finished" for it leaving the server (timed on the wire by the relay): how
   long the app takes to answer, which is what a browser on another computer waits for,
   plus its network;
-- **on screen**: from pressing Enter to that session's page showing the new
-  "Milton Keynes: places needed" figure, which includes this machine's Chromium
-  drawing the page.
+- **on screen**: from pressing Enter (or the form's button) to that session's page
+  showing the new figure, which includes this machine's Chromium drawing the page.
 
-Each page's figure is checked against the library's forecast for that session's own
-multiplier (every session's results its own); a mismatch fails the run. CPU time of the
+Each page's figure ("Milton Keynes: places needed" for a lever, "Central Bedfordshire:
+places needed" for the site) is checked against the library's forecast for that
+session's own scenario (every session's results its own); a mismatch fails the run. CPU time of the
 server and of the browsers per edit is reported too.
 
 By default, on a machine with two or more CPUs, the server and the relay run on CPU 0
@@ -54,54 +56,120 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
          # every session is a person looking at their own page: no background-tab throttling
          "--disable-background-timer-throttling", "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding"]
-LABEL = "Milton Keynes: places needed"
 WIDGET = "lever_ypri"
+SITE = "CB:CB/17/05977/BRWN"  # RAF Henlow, Central Bedfordshire
 TARGET = 2.0
 
 
-def expected(multiplier: float) -> str:
+def region():
     import placeplan as pp
-    from placeplan.model.scenario import Scenario
 
-    sf = pp.forecast(pp.load_region(), Scenario(assumptions={"yield_multipliers": {"primary": multiplier}})).shortfall
-    mk = sf[sf["council"] == "Milton Keynes"]
-    return f"{mk.groupby('planning_area_code')['places_needed'].max().sum():,.0f}"
+    global _REGION
+    if _REGION is None:
+        _REGION = pp.load_region()
+    return _REGION
 
 
-async def metric(page) -> str:
+_REGION = None
+
+
+def figure(sf, council: str) -> str:
+    """A council's "places needed" figure as the Planning page shows it."""
+    one = sf[sf["council"] == council]
+    return f"{one.groupby('planning_area_code')['places_needed'].max().sum():,.0f}"
+
+
+class Lever:
+    """Edits the primary yield multiplier (a fragment rerun)."""
+
+    label = "Milton Keynes: places needed"
+
+    @staticmethod
+    def expected(value: float) -> str:
+        import placeplan as pp
+        from placeplan.model.scenario import Scenario
+
+        sc = Scenario(assumptions={"yield_multipliers": {"primary": value}})
+        return figure(pp.forecast(region(), sc).shortfall, "Milton Keynes")
+
+    @staticmethod
+    async def prepare(page) -> None:
+        pass
+
+    @staticmethod
+    async def submit(page, value: float) -> None:
+        box = page.get_by_label("Primary yield multiplier", exact=True)
+        await box.fill(f"{value:.2f}")
+        await box.press("Enter")
+
+
+class SiteForm:
+    """Edits one site's dwellings, and its build rate with them (a tenth a year, so the
+    dwellings come within the horizon), through the "Edit one site" form (a whole-page
+    rerun)."""
+
+    label = "Central Bedfordshire: places needed"
+
+    @staticmethod
+    def expected(value: float) -> str:
+        import placeplan as pp
+        from placeplan.model.scenario import Scenario
+
+        sc = Scenario(edit_sites={SITE: {"dwellings": float(value), "build_rate": float(round(value / 10))}})
+        return figure(pp.forecast(region(), sc).shortfall, "Central Bedfordshire")
+
+    @staticmethod
+    async def prepare(page) -> None:
+        combo = page.get_by_role("combobox", name="Site", exact=True)
+        await combo.click()
+        await combo.fill(SITE)
+        await page.keyboard.press("Enter")
+        await page.wait_for_function(  # the form shows RAF Henlow's register figure
+            "() => [...document.querySelectorAll('input')].some(e => e.getAttribute('aria-label') === 'Site dwellings'"
+            " && e.value === '1000')", timeout=600_000, polling=100)
+
+    @staticmethod
+    async def submit(page, value: float) -> None:
+        await page.get_by_label("Site dwellings", exact=True).fill(f"{value:.0f}")
+        await page.get_by_label("Site build rate (dwellings a year)", exact=True).fill(f"{round(value / 10):.0f}")
+        await page.get_by_role("button", name="Apply to the scenario").click()
+
+
+async def metric(page, label: str) -> str:
     return await page.evaluate(
         "(l) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')].find(e => e.innerText.includes(l));"
-        " return m ? m.querySelector('[data-testid=stMetricValue]').innerText : null; }", LABEL)
+        " return m ? m.querySelector('[data-testid=stMetricValue]').innerText : null; }", label)
 
 
-async def edit(page, value: float, want: str) -> float:
-    """Set this session's multiplier; seconds until its page shows the figure the library gives."""
-    box = page.get_by_label("Primary yield multiplier", exact=True)
-    await box.fill(f"{value:.2f}")
+async def edit(page, kind, value: float, want: str) -> float:
+    """Make one edit; seconds until the page shows the figure the library gives for it."""
     t0 = time.perf_counter()
-    await box.press("Enter")
+    await kind.submit(page, value)
     await page.wait_for_function(
         "([l, w]) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')].find(e => e.innerText.includes(l));"
         " return m && m.querySelector('[data-testid=stMetricValue]').innerText === w; }",
-        arg=[LABEL, want], timeout=300_000, polling=50)
+        arg=[kind.label, want], timeout=600_000, polling=50)
     return time.perf_counter() - t0
 
 
-def distinct_values(start: float, count: int, step: float, avoid: str) -> list[tuple[float, str]]:
-    """Multipliers whose expected figure differs from ``avoid`` (the page's figure now) and
+def distinct_values(kind, start: float, count: int, step: float, avoid: str) -> list[tuple[float, str]]:
+    """Values whose expected figure differs from ``avoid`` (the page's figure now) and
     from the one before: each is an edit the page must visibly answer."""
     out, v, last = [], start, avoid
-    while len(out) < count:
-        w = expected(round(v, 2))
+    for _ in range(500):
+        if len(out) == count:
+            return out
+        w = kind.expected(round(v, 2))
         if w not in (last, avoid):
             out.append((round(v, 2), w))
             last = w
         v += step
-    return out
+    raise SystemExit(f"{kind.__name__}: found only {len(out)} values that change the figure")
 
 
 def server_answers(events_path: Path, since: float, values: set[float]) -> list[float]:
-    """Per edit made after ``since``: seconds from its rerun request to the server's finished run."""
+    """Per edit made after ``since`` (a new lever value from ``values``, or a form submitted):
+    seconds from its rerun request to the server's successfully finished run."""
     events = [json.loads(line) for line in events_path.read_text().splitlines() if line.strip()]
     by_conn: dict[int, list[dict]] = {}
     for e in sorted(events, key=lambda e: e["t"]):
@@ -112,7 +180,8 @@ def server_answers(events_path: Path, since: float, values: set[float]) -> list[
         for e in evs:
             if e["kind"] == "rerun":
                 v = None if e["value"] is None else round(e["value"], 2)
-                if e["t"] >= since and v != last and v in values and start is None:
+                is_edit = (v != last and v in values) or bool(e.get("triggers"))
+                if e["t"] >= since and is_edit and start is None:
                     start = e["t"]
                 last = v
             elif e["kind"] == "finished" and e["status"] in (0, 3) and start is not None:
@@ -151,25 +220,34 @@ async def run(url: str, sessions: int, events: Path, server_tag: str) -> bool:
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=FLAGS)
-        pages = []
+        pages, kinds = [], [Lever if i % 2 == 0 else SiteForm for i in range(sessions)]
         for _ in range(sessions):
             ctx = await browser.new_context(viewport={"width": 1300, "height": 900})
+            ctx.set_default_timeout(600_000)  # 20 browsers on one core are slow to draw
             pages.append(await ctx.new_page())
         t = time.perf_counter()
         await asyncio.gather(*(pg.goto(f"{url}/?page=Planning", timeout=600_000) for pg in pages))
-        await asyncio.gather(*(pg.get_by_text(LABEL).first.wait_for(timeout=600_000) for pg in pages))
-        print(f"{sessions} sessions opened the Planning page in {time.perf_counter() - t:.1f} s")
+        await asyncio.gather(*(pg.get_by_text(Lever.label).first.wait_for(timeout=600_000) for pg in pages))
+        await asyncio.gather(*(k.prepare(pg) for pg, k in zip(pages, kinds)))
+        print(f"{sessions} sessions opened the Planning page in {time.perf_counter() - t:.1f} s "
+              f"({kinds.count(Lever)} edit a lever, {kinds.count(SiteForm)} a site)")
         await asyncio.sleep(2.0)
-        start = await metric(pages[0])
-        plan = distinct_values(0.30, sessions, 0.07, start)
+        start = {k: await metric(pages[kinds.index(k)], k.label) for k in set(kinds)}
+        first = {Lever: (0.30, 0.07), SiteForm: (1500, 500)}
+        plan = []
+        for k in set(kinds):
+            values = iter(distinct_values(k, first[k][0], kinds.count(k), first[k][1], start[k]))
+            plan += [(i, *next(values)) for i, kk in enumerate(kinds) if kk is k]
+        plan = [(m, w) for _, m, w in sorted(plan)]
         rng = random.Random(1)
-        staggered_plan = [distinct_values(1.0 + 0.013 * i, 3, 0.11, w) for i, (_, w) in enumerate(plan)]
+        later = [distinct_values(k, (1.0 + 0.013 * i) if k is Lever else 3000 + 37 * i, 3,
+                                 0.11 if k is Lever else 700, w) for i, (k, (_, w)) in enumerate(zip(kinds, plan))]
         ok = True
 
-        async def phase(name: str, body) -> list[float]:
+        async def phase(name: str, body) -> None:
             nonlocal ok
             since, srv0, web0 = time.monotonic(), cpu_seconds(server_tag), cpu_seconds("chromium")
-            on_screen, values = await body()
+            on_screen, values, finals = await body()
             await asyncio.sleep(1.0)
             answers = server_answers(events, since, values)
             n = len(on_screen)
@@ -180,34 +258,29 @@ async def run(url: str, sessions: int, events: Path, server_tag: str) -> bool:
                   f"browsers {(cpu_seconds('chromium') - web0) / n:.3f} s")
             if len(answers) != n:
                 print(f"  note: the relay matched {len(answers)} of {n} edits")
-            return on_screen
+            shown = await asyncio.gather(*(metric(pg, k.label) for pg, k in zip(pages, kinds)))
+            wrong = [(k.__name__, got, want) for k, got, want in zip(kinds, shown, finals) if got != want]
+            print(f"every session shows its own result: {not wrong}" + (f" {wrong[:3]}" if wrong else ""))
+            ok &= not wrong
 
         async def together():
-            secs = await asyncio.gather(*(edit(pg, m, w) for pg, (m, w) in zip(pages, plan)))
-            return list(secs), {m for m, _ in plan}
-
-        await phase("all at once", together)
-        shown = await asyncio.gather(*(metric(pg) for pg in pages))
-        mismatched = [(m, got, w) for (m, w), got in zip(plan, shown) if got != w]
-        print(f"every session shows its own result: {not mismatched}" + (f" {mismatched[:3]}" if mismatched else ""))
-        ok &= not mismatched
+            secs = await asyncio.gather(*(edit(pg, k, m, w) for pg, k, (m, w) in zip(pages, kinds, plan)))
+            return list(secs), {m for k, (m, _) in zip(kinds, plan) if k is Lever}, [w for _, w in plan]
 
         async def staggered():
-            async def one(pg, todo):
+            async def one(pg, kind, todo):
                 out = []
                 for m, w in todo:
                     await asyncio.sleep(rng.uniform(0, 20 / 3))
-                    out.append(await edit(pg, m, w))
+                    out.append(await edit(pg, kind, m, w))
                 return out
 
-            secs = await asyncio.gather(*(one(pg, todo) for pg, todo in zip(pages, staggered_plan)))
-            return [x for xs in secs for x in xs], {m for todo in staggered_plan for m, _ in todo}
+            secs = await asyncio.gather(*(one(pg, k, todo) for pg, k, todo in zip(pages, kinds, later)))
+            return ([x for xs in secs for x in xs], {m for k, todo in zip(kinds, later) if k is Lever for m, _ in todo},
+                    [todo[-1][1] for todo in later])
 
+        await phase("all at once", together)
         await phase("staggered over 20 s", staggered)
-        shown = await asyncio.gather(*(metric(pg) for pg in pages))
-        mismatched = [(todo[-1][0], got, todo[-1][1]) for todo, got in zip(staggered_plan, shown) if got != todo[-1][1]]
-        print(f"every session shows its own result: {not mismatched}" + (f" {mismatched[:3]}" if mismatched else ""))
-        ok &= not mismatched
         await browser.close()
         return ok
 

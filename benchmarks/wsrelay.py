@@ -8,7 +8,8 @@ be read). On each websocket it writes one JSON line per event, stamped with the 
 monotonic clock (``time.monotonic()``, the same clock in every process):
 
 - ``rerun``: a rerun request from the browser has reached the relay; ``value`` is the
-  double value it carries for the widget whose key is ``--widget``;
+  double value it carries for the widget whose key is ``--widget``, ``triggers`` the
+  buttons it presses (a form's submit button);
 - ``finished``: the server's "script finished" for a run has passed through the relay,
   with its ``status`` (0 whole page, 3 fragment, 2 stopped early for a newer rerun).
 
@@ -143,11 +144,14 @@ class Relay:
         if msg.WhichOneof("type") != "rerun_script":
             return
         rerun = msg.rerun_script
-        value = None
+        value, triggers = None, []
         for w in rerun.widget_states.widgets:
-            if w.id.endswith(self.widget) and w.WhichOneof("value") == "double_value":
+            kind = w.WhichOneof("value")
+            if w.id.endswith(self.widget) and kind == "double_value":
                 value = w.double_value
-        self.log(t=t, conn=conn, kind="rerun", value=value, fragment=rerun.fragment_id)
+            elif kind == "trigger_value" and w.trigger_value:  # a button, e.g. a form's submit
+                triggers.append(w.id)
+        self.log(t=t, conn=conn, kind="rerun", value=value, triggers=triggers, fragment=rerun.fragment_id)
 
     def from_server(self, conn: int, message: bytes) -> None:
         if len(message) > 512:  # "script finished" is a few bytes; element deltas are not it

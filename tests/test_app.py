@@ -186,3 +186,28 @@ def test_overview_probability_map():
     at.number_input(key="mc_draws_map").set_value(200)
     at.button(key="mc_run_map").click().run()
     assert not at.exception and not any("Compute the ranges" in i.value for i in at.info)
+
+
+def test_simultaneous_sessions_keep_their_own_results(demo_region):
+    # sessions share the region and the forecast's caches; each keeps its own results
+    from concurrent.futures import ThreadPoolExecutor
+
+    multipliers = [0.4, 0.7, 1.3, 1.9]
+    sessions = []
+    for _ in multipliers:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["page"] = "Planning"
+        sessions.append(at.run())
+
+    def edit(pair):
+        at, m = pair
+        at.number_input(key="lever_ypri").set_value(m).run()
+        return next(x.value for x in at.metric if x.label == "Milton Keynes: places needed")
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        shown = list(pool.map(edit, zip(sessions, multipliers)))
+    for m, value in zip(multipliers, shown):
+        sf = pp.forecast(demo_region, Scenario(assumptions={"yield_multipliers": {"primary": m}})).shortfall
+        mk = sf[sf["council"] == "Milton Keynes"]
+        assert value == f"{mk.groupby('planning_area_code')['places_needed'].max().sum():,.0f}", m
+    assert len(set(shown)) == len(shown)

@@ -296,6 +296,41 @@ def council_lines(reg: pp.Region) -> dict:
     return cache[key]
 
 
+def deck_class():
+    """pydeck's Deck, serialised compactly: pydeck indents its JSON, which makes Python
+    encode the map's GeoJSON in pure Python (about 60 ms of every Overview rerun)."""
+    import pydeck as pdk
+    from pydeck.bindings.json_tools import default_serialize
+
+    class CompactDeck(pdk.Deck):
+        def to_json(self) -> str:
+            return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+    return CompactDeck
+
+
+def site_points(reg: pp.Region, sc: Scenario) -> pd.DataFrame:
+    """The scenario's site centroids in longitude/latitude with map labels, kept until the
+    sites change: reprojecting builds a transformer each time (about 60 ms)."""
+    changes = json.dumps([sc.add_sites, sc.remove_sites, sc.edit_sites], sort_keys=True, default=str)
+    key = ("sites", id(reg.sites), changes)
+    cache = _geo_cache()
+    hit = cache.get(key)
+    if hit is not None and hit[0] is reg.sites:
+        return hit[1]
+    sites = reg.sites if not (sc.add_sites or sc.remove_sites or sc.edit_sites) else pp.apply_scenario(reg, sc)[0].sites
+    pts = sites.geometry.centroid.to_crs(4326)
+    out = pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy(), "site": sites["site"].astype(str).to_numpy(),
+                        "site_id": sites["site_id"].astype(str).to_numpy(),
+                        "dwellings": sites["dwellings"].astype(float).to_numpy()})
+    out["radius"] = 40 * np.sqrt(out["dwellings"].clip(lower=1))
+    out["label"] = out["site_id"] + ": " + out["dwellings"].map("{:,.0f} dwellings".format)
+    for old in [k for k in cache if k[0] == "sites"]:  # only the latest sites are kept
+        del cache[old]
+    cache[key] = (reg.sites, out)
+    return out
+
+
 def colour(values: np.ndarray, short: bool) -> list[list[int]]:
     v = np.nan_to_num(values)
     if short:
@@ -353,12 +388,7 @@ def page_overview() -> None:
     else:
         geo["label"] = [f"{v:,.0f} {measure}" for v in np.nan_to_num(geo["value"])]
         geo["fill"] = colour(geo["value"].to_numpy(dtype=float), measure == "places needed")
-    sites = reg.sites if not scenario().add_sites and not scenario().remove_sites else pp.apply_scenario(reg, scenario())[0].sites
-    pts = sites.geometry.centroid.to_crs(4326)
-    pts = pd.DataFrame({"lon": pts.x, "lat": pts.y, "site": sites["site"].astype(str),
-                        "site_id": sites["site_id"].astype(str), "dwellings": sites["dwellings"].astype(float)})
-    pts["radius"] = 40 * np.sqrt(pts["dwellings"].clip(lower=1))
-    pts["label"] = pts["site_id"] + ": " + pts["dwellings"].map("{:,.0f} dwellings".format)
+    pts = site_points(reg, scenario())
     import pydeck as pdk
 
     bounds = geo.total_bounds
@@ -371,7 +401,7 @@ def page_overview() -> None:
         pdk.Layer("ScatterplotLayer", pts, get_position=["lon", "lat"], get_radius="radius",
                   get_fill_color=[60, 60, 160, 180], pickable=True),
     ]
-    st.pydeck_chart(pdk.Deck(layers=layers, initial_view_state=view, map_style=None,
+    st.pydeck_chart(deck_class()(layers=layers, initial_view_state=view, map_style=None,
                              tooltip={"text": "{planning_area}{site}\n{label}"}), height=520)
     st.caption(f"Planning areas coloured by {measure} in {year} ({phase}); circles are housing sites sized by "
                "dwellings; thick lines are council borders. Planning-area polygons are derived from wards.")
@@ -418,7 +448,7 @@ def page_planning() -> None:
     reg = region()
     s = scenario()
     st.subheader("Edit one site")
-    table = edits.sites_table(reg, s)
+    table = sites_table(reg, s)
     ids = table["site_id"].astype(str).tolist()
     labels = {i: f"{i} — {n}" for i, n in zip(ids, table["site"].astype(str))}
     sid = st.selectbox("Site", ids, format_func=lambda i: labels.get(i, i), key="edit_site_id")
@@ -426,21 +456,17 @@ def page_planning() -> None:
     with st.form("edit_site"):
         # keys carry the site id so the inputs show the chosen site's values
         f1, f2, f3, f4 = st.columns(4)
-        dw = f1.number_input("Site dwellings", 0, 100000, int(row["dwellings"]) if row is not None else 0,
+        f1.number_input("Site dwellings", 0, 100000, int(row["dwellings"]) if row is not None else 0,
                              key=f"edit_site_dwellings_{sid}")
-        fy = f2.number_input("First completions (start year of academic year)", 1990, 2100,
+        f2.number_input("First completions (start year of academic year)", 1990, 2100,
                              int(row["first_year"]) if row is not None else reg.base_year, key=f"edit_site_first_{sid}")
-        br = f3.number_input("Site build rate (dwellings a year)", 0, 10000, int(row["build_rate"]) if row is not None else 0,
+        f3.number_input("Site build rate (dwellings a year)", 0, 10000, int(row["build_rate"]) if row is not None else 0,
                              key=f"edit_site_rate_{sid}")
-        stt = f4.selectbox("Status", STATUSES, index=STATUSES.index(row["status"]) if row is not None and row["status"] in STATUSES else 0,
-                           key=f"edit_site_status_{sid}")
-        if st.form_submit_button("Apply to the scenario"):
-            t = table.copy()
-            i = t.index[t["site_id"].astype(str) == sid][0]
-            t.loc[i, ["dwellings", "first_year", "build_rate"]] = [float(dw), int(fy), float(br)]
-            t.loc[i, "status"] = stt
-            set_scenario(edits.scenario_from_sites_table(reg, s, t))
-            st.rerun()
+        f4.selectbox("Status", STATUSES, index=STATUSES.index(row["status"]) if row is not None and row["status"] in STATUSES else 0,
+                     key=f"edit_site_status_{sid}")
+        # applied in a callback, before the next run draws the page: the levers and effect
+        # above show the edit in that one run (a rerun after drawing would cost a second)
+        st.form_submit_button("Apply to the scenario", on_click=apply_site_form, args=(sid,))
 
     with st.expander("Add a site"):
         with st.form("add_site"):
@@ -524,6 +550,32 @@ def page_planning() -> None:
                         st.rerun()
 
 
+def sites_table(reg: pp.Region, s: Scenario) -> pd.DataFrame:
+    """The scenario's sites as a table, kept until the sites or their changes differ
+    (the Planning page draws it on every run; do not change it in place)."""
+    key = json.dumps([s.add_sites, s.remove_sites, s.edit_sites], sort_keys=True, default=str)
+    kept = st.session_state.get("_sites_table")
+    if kept is None or kept[0] is not reg.sites or kept[1] != key:
+        kept = (reg.sites, key, edits.sites_table(reg, s))
+        st.session_state["_sites_table"] = kept
+    return kept[2]
+
+
+def apply_site_form(sid: str) -> None:
+    """The "Edit one site" form's values, applied to the scenario (a form callback)."""
+    if not sid:
+        return
+    reg, s = region(), scenario()
+    t = sites_table(reg, s).copy()
+    i = t.index[t["site_id"].astype(str) == sid][0]
+    state = st.session_state
+    t.loc[i, ["dwellings", "first_year", "build_rate"]] = [float(state[f"edit_site_dwellings_{sid}"]),
+                                                           int(state[f"edit_site_first_{sid}"]),
+                                                           float(state[f"edit_site_rate_{sid}"])]
+    t.loc[i, "status"] = state[f"edit_site_status_{sid}"]
+    set_scenario(edits.scenario_from_sites_table(reg, s, t))
+
+
 @st.fragment
 def planning_levers_and_effect() -> None:
     """Levers and their effect rerun on their own: a lever edit does not redraw the sites table."""
@@ -577,10 +629,23 @@ def planning_levers_and_effect() -> None:
     st.dataframe(fmt(res.development_headroom, digits=0), hide_index=True, width="stretch", height=300)
 
 
+# Charts are Vega-Lite specs written out: building them through Altair (st.line_chart,
+# st.bar_chart) validated a JSON schema on every rerun, 100-300 ms of an edit.
+YEAR_AXIS = {"field": "academic_year", "type": "ordinal", "title": "academic year"}
+
+
+def line_chart(wide: pd.DataFrame, y_title: str) -> None:
+    """One line per column of ``wide`` (indexed by academic year)."""
+    long = wide.rename_axis("academic_year").reset_index().melt("academic_year", var_name="series", value_name="value")
+    st.vega_lite_chart(long, {
+        "mark": {"type": "line", "point": True, "tooltip": True},
+        "encoding": {"x": YEAR_AXIS, "y": {"field": "value", "type": "quantitative", "title": y_title},
+                     "color": {"field": "series", "type": "nominal", "title": None}},
+    }, width="stretch")
+
+
 def fan_chart(one: pd.DataFrame, band: pd.DataFrame, headroom: float) -> None:
     """Demand against capacity with the P10-P90 band of pupils (a fan chart)."""
-    import altair as alt
-
     data = pd.DataFrame({
         "academic_year": one.index,
         "P10": band["pupils_p10"].reindex(one.index).to_numpy(),
@@ -590,11 +655,17 @@ def fan_chart(one: pd.DataFrame, band: pd.DataFrame, headroom: float) -> None:
         "capacity": one["capacity"].to_numpy(),
         "capacity less headroom": (one["capacity"] / (1 + headroom)).to_numpy(),
     })
-    base = alt.Chart(data).encode(x=alt.X("academic_year:O", title="academic year"))
-    area = base.mark_area(opacity=0.25).encode(y=alt.Y("P10:Q", title="pupils / places"), y2="P90:Q")
-    lines = base.transform_fold(["P50", "central forecast", "capacity", "capacity less headroom"]).mark_line().encode(
-        y="value:Q", color=alt.Color("key:N", title=None))
-    st.altair_chart(area + lines, width="stretch")
+    st.vega_lite_chart(data, {
+        "layer": [
+            {"mark": {"type": "area", "opacity": 0.25},
+             "encoding": {"x": YEAR_AXIS, "y": {"field": "P10", "type": "quantitative", "title": "pupils / places"},
+                          "y2": {"field": "P90"}}},
+            {"transform": [{"fold": ["P50", "central forecast", "capacity", "capacity less headroom"]}],
+             "mark": {"type": "line", "tooltip": True},
+             "encoding": {"x": YEAR_AXIS, "y": {"field": "value", "type": "quantitative"},
+                          "color": {"field": "key", "type": "nominal", "title": None}}},
+        ],
+    }, width="stretch")
     st.caption("Shaded: P10-P90 of pupils over the Monte Carlo draws.")
 
 
@@ -661,7 +732,7 @@ def page_childrens() -> None:
             "capacity": one["capacity"],
             "capacity less headroom": one["capacity"] / (1 + a.headroom),
         })
-        st.line_chart(chart)
+        line_chart(chart, "pupils / places")
 
     st.subheader("Planned capacity changes")
     st.caption("Expansions, new schools (positive places) and removals (negative), in force from their academic year.")
@@ -701,7 +772,12 @@ def page_finance() -> None:
     totals = fg.groupby("council")[["places_needed", "cost", "contributions", "basic_need", "other_funding", "funding_gap"]].sum()
     st.dataframe(fmt(totals.reset_index(), money=("cost", "contributions", "basic_need", "other_funding", "funding_gap")),
                  hide_index=True, width="stretch")
-    st.bar_chart(fg.pivot_table(index="academic_year", columns="council", values="funding_gap", aggfunc="sum"))
+    st.vega_lite_chart(fg[["academic_year", "council", "funding_gap"]], {
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {"x": YEAR_AXIS, "xOffset": {"field": "council"},
+                     "y": {"field": "funding_gap", "type": "quantitative", "aggregate": "sum", "title": "funding gap (£)"},
+                     "color": {"field": "council", "type": "nominal", "title": None}},
+    }, width="stretch")
     st.caption("Funding gap = cost of new places − developer contributions − Basic Need − other funding, per council "
                "and year (negative: a surplus). Costs in the price base of the cost table.")
     st.markdown("**Range of the funding gap** (Monte Carlo)")

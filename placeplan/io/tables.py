@@ -224,18 +224,22 @@ def results_tables(results, sheets: tuple[str, ...] = ("shortfall", "funding_gap
                    ranges=None) -> dict[str, pd.DataFrame]:
     """The tables of a forecast; with Monte Carlo ``ranges``, P10/P50/P90 columns sit beside
     the central figures and the provenance records the draws and seed."""
-    t = dict(results.tables())
+    # only the tables asked for: a forecast builds each table when first read
+    t = {name: getattr(results, name) for name in sheets}
     if ranges is not None:
         key = ["council_code", "planning_area_code", "phase", "academic_year"]
         extra = [c for c in ranges.shortfall.columns if c.endswith(("_p10", "_p50", "_p90")) or c == "probability_short"]
-        t["shortfall"] = t["shortfall"].merge(ranges.shortfall[key + extra], on=key, how="left")
+        if "shortfall" in t:
+            t["shortfall"] = t["shortfall"].merge(ranges.shortfall[key + extra], on=key, how="left")
         fkey = ["council_code", "academic_year"]
         fextra = [c for c in ranges.funding_gap.columns if c.startswith("funding_gap_p")]
-        t["funding_gap"] = t["funding_gap"].merge(ranges.funding_gap[fkey + fextra], on=fkey, how="left")
+        if "funding_gap" in t:
+            t["funding_gap"] = t["funding_gap"].merge(ranges.funding_gap[fkey + fextra], on=fkey, how="left")
         s = ranges.settings
-        t["provenance"] = pd.concat([t["provenance"], pd.DataFrame(
-            [("monte_carlo.draws", str(s.draws)), ("monte_carlo.seed", str(s.seed)),
-             ("monte_carlo.settings", repr(s))], columns=["key", "value"])], ignore_index=True)
+        if "provenance" in t:
+            t["provenance"] = pd.concat([t["provenance"], pd.DataFrame(
+                [("monte_carlo.draws", str(s.draws)), ("monte_carlo.seed", str(s.seed)),
+                 ("monte_carlo.settings", repr(s))], columns=["key", "value"])], ignore_index=True)
     return {s: t[s] for s in sheets}
 
 
