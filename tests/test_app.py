@@ -81,6 +81,13 @@ def test_planning_add_site_by_planning_area():
     assert not at.exception
     added = at.session_state["scenario"].add_sites
     assert added[0]["site_id"] == "NEW-1" and "planning_area_code" in added[0]
+    # the same id again is refused with a message, and the scenario keeps one site
+    next(b for b in at.button if b.label == "Add to the scenario").click().run()
+    assert not at.exception
+    assert any("problem" in e.value for e in at.error)
+    problems = frame_with(at, "Message")
+    assert problems["Message"].str.contains("added twice").any() and problems["Column"].eq("site_id").any()
+    assert len(at.session_state["scenario"].add_sites) == 1
 
 
 def test_childrens_services_headroom_changes_places_needed():

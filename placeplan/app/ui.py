@@ -471,39 +471,25 @@ def page_planning() -> None:
     with st.expander("Add a site"):
         with st.form("add_site"):
             g1, g2, g3 = st.columns(3)
-            new_id = g1.text_input("Site id", key="add_id")
-            new_name = g2.text_input("Name", key="add_name")
-            council = g3.selectbox("Council", reg.councils["council_code"].tolist(),
-                                   format_func=dict(zip(reg.councils["council_code"], reg.councils["council"])).get, key="add_council")
+            g1.text_input("Site id", key="add_id")
+            g2.text_input("Name", key="add_name")
+            g3.selectbox("Council", reg.councils["council_code"].tolist(),
+                         format_func=dict(zip(reg.councils["council_code"], reg.councils["council"])).get, key="add_council")
             h1, h2, h3 = st.columns(3)
-            n_dw = h1.number_input("New site dwellings", 1, 100000, 500, key="add_dwellings")
-            n_first = h2.number_input("First completions (year)", 1990, 2100, reg.base_year + 3, key="add_first")
-            n_rate = h3.number_input("Build rate", 0, 10000, 100, key="add_rate")
-            how = st.radio("Place it by", ["easting/northing", "planning area"], horizontal=True, key="add_how")
+            h1.number_input("New site dwellings", 1, 100000, 500, key="add_dwellings")
+            h2.number_input("First completions (year)", 1990, 2100, reg.base_year + 3, key="add_first")
+            h3.number_input("Build rate", 0, 10000, 100, key="add_rate")
+            st.radio("Place it by", ["easting/northing", "planning area"], horizontal=True, key="add_how")
             k1, k2, k3 = st.columns(3)
-            east = k1.number_input("Easting (EPSG:27700)", 0, 700000, 488000, key="add_east")
-            north = k2.number_input("Northing", 0, 1300000, 240000, key="add_north")
+            k1.number_input("Easting (EPSG:27700)", 0, 700000, 488000, key="add_east")
+            k2.number_input("Northing", 0, 1300000, 240000, key="add_north")
             pa = reg.planning_areas[reg.planning_areas["phase"] == "primary"]
-            area = k3.selectbox("Primary planning area", pa["planning_area_code"].tolist(),
-                                format_func=dict(zip(pa["planning_area_code"], pa["planning_area"])).get, key="add_area")
-            if st.form_submit_button("Add to the scenario"):
-                site = {"site_id": new_id.strip(), "site": new_name.strip() or new_id.strip(), "council_code": council,
-                        "dwellings": float(n_dw), "first_year": int(n_first), "build_rate": float(n_rate), "status": "allocated"}
-                if how == "easting/northing":
-                    site.update(easting=float(east), northing=float(north))
-                else:
-                    site["planning_area_code"] = area
-                candidate = dataclasses.replace(s, add_sites=[*s.add_sites, site])
-                try:
-                    if not site["site_id"]:
-                        raise pp.ValidationError([pp.Problem("", "sites", None, "site_id", "give the new site an id")])
-                    Scenario.from_dict(candidate.to_dict())
-                    pp.apply_scenario(reg, candidate)
-                except pp.ValidationError as exc:
-                    show_problems(exc)
-                else:
-                    set_scenario(candidate)
-                    st.rerun()
+            k3.selectbox("Primary planning area", pa["planning_area_code"].tolist(),
+                         format_func=dict(zip(pa["planning_area_code"], pa["planning_area"])).get, key="add_area")
+            st.form_submit_button("Add to the scenario", on_click=apply_add_site_form)
+        problems = st.session_state.pop("_add_site_problems", None)
+        if problems is not None:
+            show_problems(problems)
 
     st.subheader("All sites")
     st.caption("Edit cells, add rows (give easting/northing or a planning area code) or delete rows; the results update.")
@@ -574,6 +560,31 @@ def apply_site_form(sid: str) -> None:
                                                            float(state[f"edit_site_rate_{sid}"])]
     t.loc[i, "status"] = state[f"edit_site_status_{sid}"]
     set_scenario(edits.scenario_from_sites_table(reg, s, t))
+
+
+def apply_add_site_form() -> None:
+    """The "Add a site" form's values, checked and added to the scenario (a form callback);
+    problems are kept to show under the form."""
+    reg, s = region(), scenario()
+    state = st.session_state
+    new_id = str(state["add_id"]).strip()
+    site = {"site_id": new_id, "site": str(state["add_name"]).strip() or new_id, "council_code": state["add_council"],
+            "dwellings": float(state["add_dwellings"]), "first_year": int(state["add_first"]),
+            "build_rate": float(state["add_rate"]), "status": "allocated"}
+    if state["add_how"] == "easting/northing":
+        site.update(easting=float(state["add_east"]), northing=float(state["add_north"]))
+    else:
+        site["planning_area_code"] = state["add_area"]
+    candidate = dataclasses.replace(s, add_sites=[*s.add_sites, site])
+    try:
+        if not new_id:
+            raise pp.ValidationError([pp.Problem("", "sites", None, "site_id", "give the new site an id")])
+        Scenario.from_dict(candidate.to_dict())
+        pp.apply_scenario(reg, candidate)
+    except pp.ValidationError as exc:
+        state["_add_site_problems"] = exc
+    else:
+        set_scenario(candidate)
 
 
 @st.fragment
