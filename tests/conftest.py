@@ -7,6 +7,9 @@ straddles the border, half in each council.
 
 from __future__ import annotations
 
+import time
+import urllib.request
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -99,3 +102,15 @@ def approx(x, rel=1e-9, abs=1e-9):
     return pytest.approx(x, rel=rel, abs=abs)
 
 
+
+
+def app_is_up(url: str, seconds: float = 120) -> bool:
+    """Wait until the app at ``url`` answers Streamlit's health check; False if it never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False

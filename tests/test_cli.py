@@ -85,8 +85,9 @@ def test_template_files_validate(tmp_path):
 def test_app_stops_when_told_and_leaves_no_server_behind(tmp_path):
     import signal
     import socket
-    import time
     import urllib.request
+
+    from tests.conftest import app_is_up
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,15 +95,9 @@ def test_app_stops_when_told_and_leaves_no_server_behind(tmp_path):
     env = {**ENV, "PLACEPLAN_STORE": str(tmp_path / "s.sqlite")}
     proc = subprocess.Popen([sys.executable, "-m", "placeplan", "app", "--port", str(port)], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/_stcore/health"
+    url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(url, timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
+        if not app_is_up(url):
             pytest.fail("the app did not start")
         # a service manager stops the process it started; the server must be that process
         proc.send_signal(signal.SIGTERM)
@@ -111,7 +106,7 @@ def test_app_stops_when_told_and_leaves_no_server_behind(tmp_path):
         if proc.poll() is None:
             proc.kill()
     with pytest.raises(OSError):
-        urllib.request.urlopen(url, timeout=2)
+        urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past closed connections, not a listener
         s.bind(("127.0.0.1", port))  # nothing listens on the port any more

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import openpyxl
@@ -23,6 +22,7 @@ import pandas as pd
 import pytest
 
 import placeplan as pp
+from tests.conftest import app_is_up
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "docs" / "screenshots"
@@ -48,14 +48,7 @@ def app_url(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "placeplan", "app", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not app_is_up(url):
         proc.kill()
         raise RuntimeError(proc.stdout.read().decode(errors="replace"))
     yield url, store

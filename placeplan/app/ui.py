@@ -309,11 +309,15 @@ def deck_class():
     return CompactDeck
 
 
+def site_changes_key(sc: Scenario) -> str:
+    """The scenario's site changes as text: what per-session site caches are kept on."""
+    return json.dumps([sc.add_sites, sc.remove_sites, sc.edit_sites], sort_keys=True, default=str)
+
+
 def site_points(reg: pp.Region, sc: Scenario) -> pd.DataFrame:
     """The scenario's site centroids in longitude/latitude with map labels, kept until the
     sites change: reprojecting builds a transformer each time (about 60 ms)."""
-    changes = json.dumps([sc.add_sites, sc.remove_sites, sc.edit_sites], sort_keys=True, default=str)
-    key = ("sites", id(reg.sites), changes)
+    key = ("sites", id(reg.sites), site_changes_key(sc))
     cache = _geo_cache()
     hit = cache.get(key)
     if hit is not None and hit[0] is reg.sites:
@@ -539,7 +543,7 @@ def page_planning() -> None:
 def sites_table(reg: pp.Region, s: Scenario) -> pd.DataFrame:
     """The scenario's sites as a table, kept until the sites or their changes differ
     (the Planning page draws it on every run; do not change it in place)."""
-    key = json.dumps([s.add_sites, s.remove_sites, s.edit_sites], sort_keys=True, default=str)
+    key = site_changes_key(s)
     kept = st.session_state.get("_sites_table")
     if kept is None or kept[0] is not reg.sites or kept[1] != key:
         kept = (reg.sites, key, edits.sites_table(reg, s))

@@ -17,6 +17,7 @@ from placeplan.errors import Problem, ValidationError
 from placeplan.io.schema import LAYERS
 from placeplan.io.validate import check_layer
 from placeplan.model.constants import academic_year_label, parse_academic_year
+from placeplan.model.forecast import Results
 from placeplan.model.geography import place
 from placeplan.model.region import Region
 
@@ -219,9 +220,11 @@ def export_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> P
     raise ValidationError([Problem(str(path), "", None, None, f"cannot export to {suffix!r}: use .xlsx or .csv")])
 
 
-def results_tables(results, sheets: tuple[str, ...] = ("shortfall", "funding_gap", "contributions", "sites",
-                                                       "small_sites", "development_headroom", "provenance"),
-                   ranges=None) -> dict[str, pd.DataFrame]:
+#: the sheets an export writes: every result table but the long per-NCY pupils table
+EXPORT_SHEETS = tuple(name for name in Results.TABLES if name != "pupils")
+
+
+def results_tables(results, sheets: tuple[str, ...] = EXPORT_SHEETS, ranges=None) -> dict[str, pd.DataFrame]:
     """The tables of a forecast; with Monte Carlo ``ranges``, P10/P50/P90 columns sit beside
     the central figures and the provenance records the draws and seed."""
     # only the tables asked for: a forecast builds each table when first read

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,7 +29,7 @@ from placeplan.model.flows import apply_flows, flow_matrix
 from placeplan.model.geography import area_sum, weight_matrix
 from placeplan.model.headroom import development_headroom
 from placeplan.model.region import Assumptions, Region
-from placeplan.model.util import member
+from placeplan.model.util import cached_on, member
 from placeplan.model.yields import housing_pupils, lag_operator, profile_matrix, site_yields
 
 POP_COLUMNS = [f"pop_{a}" for a in range(MAX_AGE + 1)]
@@ -48,8 +46,9 @@ class Results:
     does not pay for eight. ``warnings`` lists placement warnings.
     """
 
-    TABLES = ("shortfall", "pupils", "funding_gap", "contributions", "sites", "small_sites",
-              "development_headroom", "provenance")
+    #: every table, in the order exports write them
+    TABLES = ("shortfall", "funding_gap", "contributions", "sites", "small_sites", "development_headroom",
+              "pupils", "provenance")
 
     def __init__(self, builders: dict[str, Callable[[], pd.DataFrame]], warnings: list[str] | None = None):
         missing = set(self.TABLES) - set(builders)
@@ -66,19 +65,22 @@ class Results:
             table = self._built.setdefault(name, self._builders[name]())
         return table
 
-    shortfall = property(lambda self: self._table("shortfall"), doc="Per planning area and year: pupils, capacity, headroom, places and forms of entry needed.")
-    pupils = property(lambda self: self._table("pupils"), doc="Per planning area, year and NCY: baseline, housing and total pupils.")
-    funding_gap = property(lambda self: self._table("funding_gap"), doc="Per council and year: places, cost, contributions, grant, funding gap.")
-    contributions = property(lambda self: self._table("contributions"), doc="Per site: yields and the contribution sought per phase.")
-    sites = property(lambda self: self._table("sites"), doc="Per site: dwellings, completions, peak pupils, contribution and placement.")
-    small_sites = property(lambda self: self._table("small_sites"), doc="Per council: sites below the contribution threshold and their unfunded cost.")
-    development_headroom = property(lambda self: self._table("development_headroom"), doc="Per planning area: dwellings it can take before it runs short.")
-    provenance = property(lambda self: self._table("provenance"), doc="Key/value table of the data, assumptions, scenario and version.")
+    def _lazy(name: str, doc: str) -> property:  # noqa: N805 - used in the class body only
+        return property(lambda self: self._table(name), doc=doc)
+
+    shortfall = _lazy("shortfall", "Per planning area and year: pupils, capacity, headroom, places and forms of entry needed.")
+    funding_gap = _lazy("funding_gap", "Per council and year: places, cost, contributions, grant, funding gap.")
+    contributions = _lazy("contributions", "Per site: yields and the contribution sought per phase.")
+    sites = _lazy("sites", "Per site: dwellings, completions, peak pupils, contribution and placement.")
+    small_sites = _lazy("small_sites", "Per council: sites below the contribution threshold and their unfunded cost.")
+    development_headroom = _lazy("development_headroom", "Per planning area: dwellings it can take before it runs short.")
+    pupils = _lazy("pupils", "Per planning area, year and NCY: baseline, housing and total pupils.")
+    provenance = _lazy("provenance", "Key/value table of the data, assumptions, scenario and version.")
+    del _lazy
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table, by name (exports write them in this order)."""
-        return {name: self._table(name) for name in ("shortfall", "funding_gap", "contributions", "sites", "small_sites",
-                                                     "development_headroom", "pupils", "provenance")}
+        """Every table, by name, in :attr:`TABLES` order."""
+        return {name: self._table(name) for name in self.TABLES}
 
     def __getstate__(self) -> dict:
         # pickled (Dask, multiprocessing) as built tables, not as closures over arrays
@@ -111,7 +113,7 @@ class _Index:
 
 
 def _index(region: Region, a: Assumptions) -> _Index:
-    return _cached((region.councils, region.planning_areas, region.meta), ("index", a.horizon), lambda: _make_index(region, a))
+    return cached_on((region.councils, region.planning_areas, region.meta), ("index", a.horizon), lambda: _make_index(region, a))
 
 
 def _make_index(region: Region, a: Assumptions) -> _Index:
@@ -138,30 +140,6 @@ def _make_index(region: Region, a: Assumptions) -> _Index:
 
 
 # --------------------------------------------------------------------------- baseline
-
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_SIZE = 256
-_CACHE_LOCK = threading.Lock()
-
-
-def _cached(key_objects: tuple, params: tuple, compute):
-    """Memoise on the identity of the input frames and on params (least recently used out).
-
-    Frames are never changed in place (scenarios make new ones), so identity is content;
-    the entry keeps its frames alive so an id is never reused while cached.
-    """
-    key = tuple(id(o) for o in key_objects) + params
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None and all(x is y for x, y in zip(hit[0], key_objects)):
-            _CACHE.move_to_end(key)
-            return hit[1]
-    value = compute()
-    with _CACHE_LOCK:
-        _CACHE[key] = (key_objects, value)
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return value
 
 
 def zone_weights(region: Region, idx: _Index):
@@ -259,7 +237,7 @@ def baseline(region: Region, idx: _Index, a: Assumptions) -> tuple[np.ndarray, n
         region.meta,
     )
     params = (a.baseline_method, a.births, a.migration_damping, a.ratio_method, a.ratio_years, a.horizon)
-    return _cached(key, params, lambda: _baseline(region, idx, a))
+    return cached_on(key, params, lambda: _baseline(region, idx, a))
 
 
 def _baseline(region: Region, idx: _Index, a: Assumptions) -> tuple[np.ndarray, np.ndarray]:
@@ -367,11 +345,11 @@ def site_weights(region: Region, idx: _Index) -> dict[str, np.ndarray]:
         index = pd.Index(ids.astype(str))
         return {ph: weight_matrix(region.site_areas, index, idx.areas, ph) for ph in ("primary", "secondary")}
 
-    return _cached((region.site_areas, region.planning_areas), ("weights", hash(tuple(ids))), compute)
+    return cached_on((region.site_areas, region.planning_areas), ("weights", hash(tuple(ids))), compute)
 
 
 def _lag(region: Region, n_years: int) -> np.ndarray:
-    return _cached((region.yield_profile,), ("lag", n_years),
+    return cached_on((region.yield_profile,), ("lag", n_years),
                    lambda: lag_operator(profile_matrix(region.yield_profile, n_years)))
 
 
@@ -380,7 +358,7 @@ def _lag(region: Region, n_years: int) -> np.ndarray:
 
 def cost_lookup(region: Region, idx: _Index, a: Assumptions) -> dict[tuple[str, str], np.ndarray]:
     """Cost per place per council for each (phase, project type), in the chosen price base."""
-    return _cached((region.costs, region.councils, region.meta), ("costs", a.price_base),
+    return cached_on((region.costs, region.councils, region.meta), ("costs", a.price_base),
                    lambda: _cost_lookup(region, idx, a))
 
 
@@ -456,11 +434,11 @@ def forecast(region: Region, assumptions: Assumptions | None = None, scenario_na
         w = weights[AREA_PHASE_OF[phase]]
         by_area = w.T @ pupils[:, p, :]
         housing[:, :, lo:hi] += by_area[:, :, None] / (hi - lo)
-    housing = apply_flows(housing, _cached((region.flows, region.planning_areas), ("flows",), lambda: _flows(region, idx)))
+    housing = apply_flows(housing, cached_on((region.flows, region.planning_areas), ("flows",), lambda: _flows(region, idx)))
     total = base + housing
     pupils_area = total.sum(axis=2)
 
-    cap_base = _cached((region.schools, region.planning_areas), ("capacity",), lambda: base_capacity(region, idx))
+    cap_base = cached_on((region.schools, region.planning_areas), ("capacity",), lambda: base_capacity(region, idx))
     capacity = cap.capacity_by_year(cap_base, region.capacity_changes, idx.areas, idx.area_phase, idx.years)
     sf = cap.shortfall(pupils_area, capacity, a.headroom, idx.places_per_fe)
 
@@ -501,10 +479,10 @@ def forecast(region: Region, assumptions: Assumptions | None = None, scenario_na
     area_cost_c = fund.group_sum(area_cost, idx.area_council, n_council)
     new_c = fund.group_sum(new, idx.area_council, n_council) + send_new
     cost_c = area_cost_c + send_cost
-    basic_need, other = _cached((region.funding, idx), ("funding",), lambda: _funding(region, idx))
+    basic_need, other = cached_on((region.funding, idx), ("funding",), lambda: _funding(region, idx))
     gap = fund.funding_gap(cost_c, contrib_year, basic_need, other)
 
-    warnings = list(_cached((region.site_areas,), ("warnings",), lambda: _placement_warnings(region)))
+    warnings = list(cached_on((region.site_areas,), ("warnings",), lambda: _placement_warnings(region)))
     return Results(
         {
             "shortfall": lambda: _shortfall_frame(idx, sf, base, housing),
@@ -586,7 +564,7 @@ def _grid(idx: _Index) -> pd.DataFrame:
             }
         )
 
-    return _cached((idx,), ("grid",), compute)
+    return cached_on((idx,), ("grid",), compute)
 
 
 def _grid_ncy(idx: _Index) -> tuple[pd.DataFrame, np.ndarray]:
@@ -600,7 +578,7 @@ def _grid_ncy(idx: _Index) -> tuple[pd.DataFrame, np.ndarray]:
         grid["ncy"] = np.tile(np.array(NCY_LABELS, dtype=object), len(idx.areas) * n_year)[mask]
         return grid, mask
 
-    return _cached((idx,), ("grid_ncy",), compute)
+    return cached_on((idx,), ("grid_ncy",), compute)
 
 
 def _with(keys: pd.DataFrame, values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -643,7 +621,7 @@ def _funding_frame(idx, new_c, cost_c, contrib, bn, other, gap) -> pd.DataFrame:
         )
 
     return _with(
-        _cached((idx,), ("council_grid",), keys),
+        cached_on((idx,), ("council_grid",), keys),
         {
             "places_needed": new_c.ravel(),
             "cost": cost_c.ravel(),
@@ -678,7 +656,7 @@ def _placement_summary(region: Region) -> pd.DataFrame:
         out["placement"] = label
         return out
 
-    return _cached((region.site_areas,), ("placement",), compute)
+    return cached_on((region.site_areas,), ("placement",), compute)
 
 
 def _contributions_frame(region, idx, dwellings, yields, sought, large) -> pd.DataFrame:
@@ -727,7 +705,7 @@ def _small_sites_frame(region, idx, dwellings, yields, unfunded, large, site_cou
 
 def _headroom_frame(region: Region, idx: _Index, sf: cap.Shortfall, a: Assumptions) -> pd.DataFrame:
     spare = np.clip(sf.capacity - sf.pupils * (1 + a.headroom), 0, None)
-    yields = _cached((region.yields,), ("all_yields", json.dumps(a.yield_multipliers, sort_keys=True)),
+    yields = cached_on((region.yields,), ("all_yields", json.dumps(a.yield_multipliers, sort_keys=True)),
                      lambda: site_yields(pd.DataFrame(index=[0]), region.yields, "all", a.yield_multipliers)[0])
     per_dwelling = np.where(
         idx.area_phase == "primary",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-_META_DICTS: dict[int, tuple[pd.DataFrame, dict[str, str]]] = {}
+from placeplan.model.util import cached_on
 
 #: Layers with geometry, and tables without, in a region bundle.
 SPATIAL_LAYERS: tuple[str, ...] = ("councils", "planning_areas", "schools", "zones", "sites")
@@ -151,15 +151,9 @@ class Region:
     def meta_dict(self) -> dict[str, str]:
         if self.meta.empty:
             return {}
-        # read on every forecast and scenario; frames are never changed in place, so the
-        # frame's identity is its content (the entry keeps the frame alive)
-        hit = _META_DICTS.get(id(self.meta))
-        if hit is None or hit[0] is not self.meta:
-            hit = (self.meta, dict(zip(self.meta["key"].astype(str), self.meta["value"].astype(str))))
-            if len(_META_DICTS) > 64:
-                _META_DICTS.clear()
-            _META_DICTS[id(self.meta)] = hit
-        return dict(hit[1])
+        # read on every forecast and scenario: kept per meta frame (a copy is returned)
+        return dict(cached_on((self.meta,), ("meta_dict",),
+                              lambda: dict(zip(self.meta["key"].astype(str), self.meta["value"].astype(str)))))
 
     @property
     def base_year(self) -> int:

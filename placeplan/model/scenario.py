@@ -437,6 +437,7 @@ class ShortfallEffect:
 def _peaks(council: np.ndarray, area_codes: np.ndarray, needed: np.ndarray, councils: pd.Index) -> pd.Series:
     peak = np.zeros(area_codes.max() + 1 if len(area_codes) else 0)
     np.maximum.at(peak, area_codes, needed)
+    # the first row of each area gives its council (assigning in reverse, the first wins)
     first = np.zeros(len(peak), dtype=np.int64)
     first[area_codes[::-1]] = np.arange(len(area_codes))[::-1]
     return pd.Series(np.bincount(council[first], weights=peak, minlength=len(councils)), index=councils, name="places_needed")

@@ -32,6 +32,7 @@ from placeplan.model import forecast as fc
 from placeplan.model.completions import completions
 from placeplan.model.constants import AGE_OFFSET, N_NCY, PHASES
 from placeplan.model.region import Assumptions, Region
+from placeplan.model.util import cached_on
 from placeplan.model.yields import housing_pupils
 
 #: Probability a site is built at all, by planning status (placeplan defaults).
@@ -194,7 +195,7 @@ def baseline_sensitivities(region: Region, idx, a: Assumptions) -> tuple[np.ndar
         return d_births, d_mig
 
     key = (region.zones, region.schools, region.planning_areas, region.zone_areas, region.cohort_change, region.meta)
-    return fc._cached(key, ("sensitivities", a.births, a.migration_damping, a.horizon), compute)
+    return cached_on(key, ("sensitivities", a.births, a.migration_damping, a.horizon), compute)
 
 
 def _phase_totals(pupils: np.ndarray, idx) -> np.ndarray:
