@@ -15,76 +15,132 @@ __version__ = "0.1.0"
 
 from placeplan.errors import PlaceplanError, Problem, ValidationError
 from placeplan.io.bundle import demo_region_path, read_region, write_region
+from placeplan.io.scenario_file import (
+    check_scenario,
+    export_scenario,
+    import_scenario,
+    read_scenario,
+    write_scenario,
+)
+from placeplan.io.store import ScenarioStore, StaleScenarioError
 from placeplan.io.tables import export_results, read_sites, with_sites
+from placeplan.model.backtest import Backtest, backtest
 from placeplan.model.forecast import Results
 from placeplan.model.forecast import forecast as _forecast
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.scenario import (
     Scenario,
     ShortfallEffect,
-    apply_scenario,
     compare,
     scenario_changes,
     shortfall_effect,
 )
+from placeplan.model.scenario import apply_scenario as _apply_scenario
+from placeplan.model.settings import SETTINGS, Setting, setting
+from placeplan.model.uncertainty import Ranges, Uncertainty, monte_carlo
 
 load_region = read_region
+load_scenario = read_scenario
 
 
-def forecast(region: Region, scenario: Scenario | None = None, assumptions: Assumptions | None = None) -> Results:
-    """Forecast a region, optionally under a scenario.
+def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumptions]:
+    """Check a scenario's values (:func:`check_scenario`) and apply it to a region.
+
+    Returns
+    -------
+    (Region, Assumptions)
+        The changed region and the region's assumptions with the scenario's on top.
+
+    Raises
+    ------
+    ValidationError
+        Naming each site edit, new site, row or setting that is not allowed, or a site,
+        council or planning area the region lacks.
+    """
+    problems = check_scenario(scenario)
+    if problems:
+        raise ValidationError(problems)
+    return _apply_scenario(region, scenario)
+
+
+def forecast(region: Region, scenario: Scenario | None = None, **overrides) -> Results:
+    """Forecast a region, optionally under a scenario, with settings changed.
 
     Parameters
     ----------
     region : Region
         From :func:`load_region`.
     scenario : Scenario, optional
-        Changes applied with :func:`apply_scenario` first.
-    assumptions : Assumptions, optional
-        Overrides the region's (and scenario's) assumptions entirely.
+        Changes applied with :func:`apply_scenario` first; its ``assumptions`` are kept.
+    **overrides
+        Settings (fields of :class:`Assumptions`, see :data:`SETTINGS`) applied on top of
+        the region's and the scenario's, e.g. ``headroom=0.05``. Checked like every setting.
+        For compatibility, ``assumptions=Assumptions(...)`` replaces the region's and the
+        scenario's assumptions entirely (other overrides still apply on top).
+
+    Raises
+    ------
+    ValidationError
+        A setting or a scenario value that is not allowed, named with what is allowed.
+
+    Examples
+    --------
+    >>> import placeplan as pp
+    >>> region = pp.load_region()
+    >>> pp.forecast(region, headroom=0.05).provenance.set_index("key").loc["assumption.headroom", "value"]
+    '0.05'
     """
+    given = overrides.pop("assumptions", None)
     name = "base"
     if scenario is not None:
-        region, scen_assumptions = apply_scenario(region, scenario)
-        assumptions = assumptions or scen_assumptions
-        name = f"{scenario.name} ({scenario.digest()})"
+        region, assumptions = apply_scenario(region, scenario)
+        name = scenario.label()
+    else:
+        assumptions = None
+    if given is not None:
+        if not isinstance(given, Assumptions):
+            raise ValidationError([Problem("", "assumptions", None, "assumptions", "must be an Assumptions object")])
+        assumptions = given
+    if overrides:
+        assumptions = (assumptions or region.assumptions()).replace(**overrides)
     return _forecast(region, assumptions, scenario_name=name)
 
 
-def load_scenario(path) -> Scenario:
-    """Read a scenario JSON file."""
-    from pathlib import Path
-
-    p = Path(path)
-    if not p.exists():
-        raise ValidationError([Problem(str(p), "scenario", None, None, "file not found")])
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValidationError([Problem(str(p), "scenario", None, None, "not UTF-8 text")]) from None
-    return Scenario.from_json(text, str(p))
-
-
 __all__ = [
+    "SETTINGS",
     "Assumptions",
+    "Backtest",
     "PlaceplanError",
     "Problem",
+    "Ranges",
     "Region",
     "Results",
     "Scenario",
+    "ScenarioStore",
+    "Setting",
     "ShortfallEffect",
+    "StaleScenarioError",
+    "Uncertainty",
     "ValidationError",
     "apply_scenario",
+    "backtest",
+    "check_scenario",
     "compare",
     "demo_region_path",
     "export_results",
+    "export_scenario",
     "forecast",
+    "import_scenario",
     "load_region",
     "load_scenario",
+    "monte_carlo",
     "read_region",
+    "read_scenario",
     "read_sites",
     "scenario_changes",
+    "setting",
     "shortfall_effect",
     "with_sites",
     "write_region",
+    "write_scenario",
 ]

@@ -49,39 +49,63 @@ def _summary(results, region) -> str:
     return "\n".join(lines)
 
 
+def _overrides(args) -> dict:
+    """Settings given on the command line, checked against the table of settings."""
+    from placeplan.errors import ValidationError
+    from placeplan.model.settings import SETTINGS, check_settings
+
+    given = {name: getattr(args, name) for name in SETTINGS if hasattr(args, name)}
+    if given.get("yield_multipliers") is not None:
+        given["yield_multipliers"] = _phase_values(given["yield_multipliers"])
+    problems = check_settings(given, "command line", "")
+    if problems:
+        raise ValidationError([dataclasses.replace(p, file=f"command line {_flag(p.column)}", column=None) for p in problems])
+    return given
+
+
+def _phase_values(pairs: list[str]) -> dict:
+    from placeplan.errors import Problem, ValidationError
+
+    out: dict = {}
+    for pair in pairs:
+        phase, _, value = pair.partition("=")
+        try:
+            out[phase.strip()] = float(value)
+        except ValueError:
+            raise ValidationError([Problem("command line --yield-multiplier", "", None, None,
+                                           f"{pair!r} is not PHASE=NUMBER, e.g. primary=1.1")]) from None
+    return out
+
+
+def _flag(name: str) -> str:
+    return FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
+
+
+#: Settings whose flag is not their name with dashes.
+FLAG_NAMES = {"baseline_method": "--baseline", "yield_multipliers": "--yield-multiplier"}
+
+
 def cmd_forecast(args) -> int:
     import placeplan as pp
+    from placeplan.model.forecast import forecast
 
+    overrides = _overrides(args)
     region = pp.load_region(args.region)
     if args.sites:
         region = _with_sites_file(region, args.sites)
     scenario = pp.load_scenario(args.scenario) if args.scenario else None
+    target, assumptions = region, region.assumptions()
     if scenario is not None:
         try:
-            pp.apply_scenario(region, scenario)
+            target, assumptions = pp.apply_scenario(region, scenario)
         except pp.ValidationError as exc:
             raise pp.ValidationError([dataclasses.replace(p, file=p.file or args.scenario) for p in exc.problems]) from None
-    overrides = {}
-    if args.headroom is not None:
-        overrides["headroom"] = args.headroom
-    if args.baseline:
-        overrides["baseline_method"] = args.baseline
-    if scenario is not None:
-        changed, assumptions = pp.apply_scenario(region, scenario)
-        assumptions = assumptions.replace(**overrides)
-        from placeplan.model.forecast import forecast
-
-        results = forecast(changed, assumptions, scenario_name=f"{scenario.name} ({scenario.digest()})")
-    else:
-        results = pp.forecast(region, assumptions=region.assumptions(**overrides))
+    assumptions = assumptions.replace(**overrides)  # the flags on top of the region's and the scenario's
+    results = forecast(target, assumptions, scenario_name=scenario.label() if scenario is not None else "base")
     print(_summary(results, region))
     ranges = None
     if args.draws:
-        from placeplan.model.uncertainty import Uncertainty, monte_carlo
-
-        target = changed if scenario is not None else region
-        a = assumptions if scenario is not None else region.assumptions(**overrides)
-        ranges = monte_carlo(target, a, Uncertainty(draws=args.draws, seed=args.seed))
+        ranges = pp.monte_carlo(target, assumptions, pp.Uncertainty(draws=args.draws, seed=args.seed))
         t = ranges.funding_gap_total
         print(f"\nMonte Carlo, {args.draws} draws (seed {args.seed}): funding gap over all years, £m")
         for r in t.itertuples():
@@ -91,6 +115,29 @@ def cmd_forecast(args) -> int:
         path = pp.export_results(results, args.out, ranges=ranges)
         print(f"\nwrote {path}")
     return EXIT_OK
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting, made from the table of settings (type, choices, help)."""
+    from placeplan.model.settings import SETTINGS
+
+    group = parser.add_argument_group("settings (default: the region's; a scenario's on top; these on top of both)")
+    for s in SETTINGS.values():
+        flags = [_flag(s.name)]
+        if s.name == "baseline_method":
+            flags.append("--baseline-method")
+        unit = f" ({s.unit})" if s.unit else ""
+        text = f"{s.label}{unit}: {s.help} Allowed: {s.allowed()}.".replace("%", "%%")
+        kw: dict = {"dest": s.name, "default": argparse.SUPPRESS, "help": text}
+        if s.kind == "bool":
+            kw["action"] = argparse.BooleanOptionalAction
+        elif s.kind == "phase_multipliers":
+            kw.update(action="append", metavar="PHASE=X")
+        elif s.choices:
+            kw["choices"] = list(s.choices)
+        else:
+            kw.update(type={"int": int, "float": float, "str": str}[s.kind], metavar=s.kind.upper())
+        group.add_argument(*flags, **kw)
 
 
 def cmd_backtest(args) -> int:
@@ -201,10 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--sites", help="a council's sites file (CSV/XLSX/GeoPackage) replacing the region's sites")
     f.add_argument("--scenario", help="scenario JSON applied to the region")
     f.add_argument("--out", help="write results: .xlsx (all sheets + provenance) or .csv (shortfall)")
-    f.add_argument("--headroom", type=float, help="operating margin, e.g. 0.02 for 2%%")
-    f.add_argument("--baseline", choices=["population", "cohort_survival", "none"], help="baseline method")
     f.add_argument("--draws", type=int, default=0, help="Monte Carlo draws: adds P10/P50/P90 columns (e.g. 1000)")
     f.add_argument("--seed", type=int, default=20151, help="seed of the Monte Carlo")
+    add_setting_flags(f)
     f.set_defaults(func=cmd_forecast)
     b = sub.add_parser("backtest", help="forecast from a past base year and score it against actual pupils")
     b.add_argument("--region", help="region bundle; default: the embedded demo region")

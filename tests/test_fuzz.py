@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 import placeplan as pp
 from placeplan.io.bundle import region_from_frames, write_region
+from placeplan.io.scenario_file import scenario_from_dict
 from placeplan.io.store import import_scenario
 from placeplan.io.tables import read_actuals, read_sites, sites_from_table
-from placeplan.model.scenario import Scenario, apply_scenario
+from placeplan.model.scenario import apply_scenario
 from tests.conftest import tiny_frames
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -85,7 +86,7 @@ scenario_key = st.sampled_from(["name", "description", "add_sites", "remove_site
 @given(st.dictionaries(scenario_key, json_value, max_size=6))
 def test_scenario_documents(doc):
     try:
-        scenario = Scenario.from_dict(doc)
+        scenario = scenario_from_dict(doc)
     except pp.ValidationError:
         return
     loads_or_validation_error(apply_scenario, TINY, scenario)
@@ -113,7 +114,7 @@ new_site = st.fixed_dictionaries(
 def test_structured_scenarios_forecast_or_refuse(edits, adds, removes, assumptions):
     doc = {"name": "fuzz", "edit_sites": edits, "add_sites": adds, "remove_sites": removes, "assumptions": assumptions}
     try:
-        scenario = Scenario.from_dict(json.loads(json.dumps(doc)))
+        scenario = scenario_from_dict(json.loads(json.dumps(doc)))
         result = pp.forecast(TINY, scenario)
     except pp.ValidationError:
         return

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import placeplan as pp
+from placeplan.io.scenario_file import scenario_from_dict
 from placeplan.model.scenario import (
     Scenario,
     apply_scenario,
@@ -102,7 +103,7 @@ def test_scenario_json_roundtrip_and_changes():
 )
 def test_bad_scenarios_are_named(doc, where):
     with pytest.raises(pp.ValidationError) as exc:
-        Scenario.from_dict(doc, "s.json")
+        scenario_from_dict(doc, "s.json")  # the document's reader: shape (model) and values (io schema)
     assert exc.value.problems[0].column == where
 
 

@@ -8,7 +8,6 @@ are atomic, so a process killed mid-save leaves every earlier version intact.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from placeplan.errors import PlaceplanError, Problem, ValidationError
+from placeplan.io.scenario_file import export_scenario, import_scenario, scenario_from_json  # noqa: F401  (re-exported)
 from placeplan.model.scenario import Scenario
 
 SCHEMA = """
@@ -198,32 +198,8 @@ class ScenarioStore:
                 ).fetchone()
         if row is None or (version is None and row[6]):
             raise StaleScenarioError(f"No scenario named '{name}'" + (f" version {version}" if version else "") + ".")
-        return Scenario.from_json(row[7], f"{self.path}:{name} v{row[1]}"), Version(*row[:6], bool(row[6]))
+        return scenario_from_json(row[7], f"{self.path}:{name} v{row[1]}"), Version(*row[:6], bool(row[6]))
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def export_scenario(scenario: Scenario, meta: dict | None = None) -> str:
-    """A scenario as a JSON file a user can keep or send (with who/when, if known)."""
-    doc = scenario.to_dict()
-    if meta:
-        doc["saved"] = meta
-    return json.dumps(doc, indent=2, sort_keys=True)
-
-
-def import_scenario(text: str | bytes, file: str = "uploaded scenario") -> Scenario:
-    """Read an exported scenario file (ValidationError naming the problem otherwise)."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValidationError([Problem(file, "scenario", None, None, "not UTF-8 text")]) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError([Problem(file, "scenario", None, None, f"not valid JSON: {exc}")]) from None
-    if isinstance(doc, dict):
-        doc.pop("saved", None)
-    return Scenario.from_dict(doc, file)

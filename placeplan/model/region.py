@@ -7,8 +7,11 @@ import json
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
+from placeplan.errors import Problem, ValidationError
+from placeplan.model.settings import SETTINGS, check_settings
 from placeplan.model.util import cached_on
 
 #: Layers with geometry, and tables without, in a region bundle.
@@ -39,9 +42,16 @@ REQUIRED_LAYERS: tuple[str, ...] = (
 )
 
 
+_D = SETTINGS  # defaults below come from the one table of settings
+
+
 @dataclass(frozen=True)
 class Assumptions:
     """Every setting a forecast depends on; recorded in each export's provenance.
+
+    Each value is checked when the object is built against the one table of settings,
+    :data:`placeplan.model.settings.SETTINGS` (type, allowed values, range); the defaults
+    come from that table too.  See docs/method.md's table of settings.
 
     Parameters
     ----------
@@ -79,30 +89,57 @@ class Assumptions:
         cost per place); fewer are expansions.
     price_base : str or None
         Price base of costs, e.g. ``"2024/25"``; ``None`` keeps the costs' own.
-    basic_need_lead_years : int
+    cost_lead_years : int
         Years before a place is needed that its cost falls (a place must exist by the
         September it is needed).
+
+    Raises
+    ------
+    ValidationError
+        Naming each setting whose value is not allowed, what was given and what is allowed.
+
+    Examples
+    --------
+    >>> Assumptions(headroom=0.05).headroom
+    0.05
+    >>> Assumptions(headroom=-0.5)
+    Traceback (most recent call last):
+    ...
+    placeplan.errors.ValidationError: 1 problem found:
+    (input), layer assumptions, column headroom: -0.5 is not allowed: at least 0 and at most 0.5 (share of the forecast)
     """
 
-    horizon: int = 15
-    headroom: float = 0.02
-    baseline_method: str = "population"
-    ratio_method: str = "mean"
-    ratio_years: int = 3
-    births: str = "held"
-    migration_damping: float = 0.5
-    netting: bool = False
-    yield_basis: str = "bedrooms"
+    horizon: int = _D["horizon"].default
+    headroom: float = _D["headroom"].default
+    baseline_method: str = _D["baseline_method"].default
+    ratio_method: str = _D["ratio_method"].default
+    ratio_years: int = _D["ratio_years"].default
+    births: str = _D["births"].default
+    migration_damping: float = _D["migration_damping"].default
+    netting: bool = _D["netting"].default
+    yield_basis: str = _D["yield_basis"].default
     yield_multipliers: dict = field(default_factory=dict)
-    delay_years: int = 0
-    build_rate_multiplier: float = 1.0
-    contribution_threshold: int = 10
-    new_school_fe: float = 1.0
-    price_base: str | None = None
-    cost_lead_years: int = 0
+    delay_years: int = _D["delay_years"].default
+    build_rate_multiplier: float = _D["build_rate_multiplier"].default
+    contribution_threshold: int = _D["contribution_threshold"].default
+    new_school_fe: float = _D["new_school_fe"].default
+    price_base: str | None = _D["price_base"].default
+    cost_lead_years: int = _D["cost_lead_years"].default
+
+    def __post_init__(self) -> None:
+        values = self.to_dict()
+        for name, value in values.items():
+            if isinstance(value, np.generic):  # a numpy scalar from a widget or a frame: plain Python
+                object.__setattr__(self, name, value.item())
+        problems = check_settings(self.to_dict())
+        if problems:
+            raise ValidationError(problems)
 
     def replace(self, **changes) -> Assumptions:
-        """Return a copy with ``changes`` applied."""
+        """Return a copy with ``changes`` applied (checked as at construction)."""
+        problems = check_settings(changes)
+        if problems:
+            raise ValidationError(problems)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
@@ -166,13 +203,27 @@ class Region:
         return self.base_year - 1
 
     def assumptions(self, **overrides) -> Assumptions:
-        """Assumptions stored in the bundle's ``meta`` (keys ``assumption.*``) plus overrides."""
+        """Assumptions stored in the bundle's ``meta`` (keys ``assumption.*``) plus overrides.
+
+        Raises
+        ------
+        ValidationError
+            Naming a stored value (layer ``meta``, key ``assumption.<name>``) or an override
+            that is unknown or not allowed.
+        """
         stored = {}
-        fields = {f.name: f for f in dataclasses.fields(Assumptions)}
+        problems = []
         for key, value in self.meta_dict.items():
             if key.startswith("assumption."):
                 name = key.split(".", 1)[1]
-                if name in fields:
-                    stored[name] = json.loads(value)
+                if name in SETTINGS:
+                    try:
+                        stored[name] = json.loads(value)
+                    except ValueError:
+                        problems.append(Problem(self.source, "meta", None, key, f"{value!r} is not a JSON value"))
+        problems += check_settings(stored, self.source, "meta", "assumption.")
+        problems += check_settings(overrides)
+        if problems:
+            raise ValidationError(problems)
         stored.update(overrides)
         return Assumptions(**stored)
