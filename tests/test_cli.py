@@ -110,3 +110,37 @@ def test_app_stops_when_told_and_leaves_no_server_behind(tmp_path):
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past closed connections, not a listener
         s.bind(("127.0.0.1", port))  # nothing listens on the port any more
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--headroom", "-0.5"], "command line --headroom: -0.5 is not allowed: at least 0 and at most 0.5"),
+    (["--horizon", "0"], "command line --horizon: 0 is not allowed"),
+    (["--yield-multiplier", "tertiary=2"], "unknown phase 'tertiary'"),
+])
+def test_bad_setting_flag_is_refused_with_a_message(args, words):
+    r = run("forecast", *args)
+    assert r.returncode == 1 and words in r.stderr and "Traceback" not in r.stderr
+
+
+def test_setting_flags_apply_on_top_of_the_scenario(tmp_path):
+    scen = tmp_path / "s.json"
+    scen.write_text(json.dumps({"name": "late", "assumptions": {"delay_years": 3, "headroom": 0.05}}))
+    r = run("forecast", "--scenario", str(scen), "--headroom", "0.04", "--no-netting", "--out", str(tmp_path / "o.csv"))
+    assert r.returncode == 0, r.stderr
+    prov = pd.read_csv(tmp_path / "o.provenance.csv").set_index("key")["value"]
+    assert json.loads(prov["assumption.delay_years"]) == 3 and json.loads(prov["assumption.headroom"]) == 0.04
+
+
+@pytest.mark.parametrize("body, words", [
+    ("[" * 50_000 + "]" * 50_000, "nested 50000 deep"),
+    ('{"name": "a", "name": "b"}', "key 'name' appears twice"),
+    ('{"edit_sites": {"CB:CB/17/05977/BRWN": {"share_houses": 5}}}', "share_houses: 5 is above the maximum 1"),
+    ('{"edit_sites": {"CB:CB/17/05977/BRWN": {"delay_years": 1e30}}}', "delay_years: 1e+30 is above the maximum 50"),
+])
+def test_bad_scenario_documents_are_refused_not_crashed(tmp_path, body, words):
+    scen = tmp_path / "s.json"
+    scen.write_text(body)
+    for command in (["forecast", "--scenario"], ["validate"]):
+        r = run(*command, str(scen))
+        assert r.returncode == 1, r.stderr
+        assert words in r.stderr and "internal error" not in r.stderr and "Traceback" not in r.stderr

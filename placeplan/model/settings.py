@@ -123,6 +123,7 @@ class Setting:
 
     def markdown_row(self) -> str:
         default = "none" if self.default is None else ("{}" if self.default == {} else _show(self.default))
+        default = f"`{self.default}`" if isinstance(self.default, str) else default
         return f"| `{self.name}` | {self.label} | {default} | {self.allowed()} | {self.unit or '-'} | {self.help} |"
 
 
