@@ -15,24 +15,23 @@ sys.path.insert(0, str(ROOT))
 from placeplan.io.templates import data_format_markdown  # noqa: E402
 from placeplan.model.settings import markdown_table  # noqa: E402
 
-BEGIN = "<!-- BEGIN GENERATED: layers -->"
-END = "<!-- END GENERATED: layers -->"
+
+def _generated(text: str, name: str, body: str) -> str:
+    """``text`` with the part between its ``name`` markers replaced by ``body``."""
+    begin, end = f"<!-- BEGIN GENERATED: {name} -->", f"<!-- END GENERATED: {name} -->"
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}\n{end}{tail}"
 
 
 def render(text: str) -> str:
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{BEGIN}\n{data_format_markdown()}\n{END}{tail}"
-
-
-SETTINGS_BEGIN = "<!-- BEGIN GENERATED: settings -->"
-SETTINGS_END = "<!-- END GENERATED: settings -->"
+    """docs/data-format.md with its column reference made from the schema."""
+    return _generated(text, "layers", data_format_markdown())
 
 
 def render_settings(text: str) -> str:
-    head, rest = text.split(SETTINGS_BEGIN, 1)
-    _, tail = rest.split(SETTINGS_END, 1)
-    return f"{head}{SETTINGS_BEGIN}\n{markdown_table()}\n{SETTINGS_END}{tail}"
+    """docs/method.md with its table of settings made from placeplan.model.settings."""
+    return _generated(text, "settings", markdown_table())
 
 
 def main() -> None:
