@@ -137,3 +137,18 @@ def test_model_from_dict_still_checks_shape_and_settings():
     assert "not valid JSON" in p.message
     with pytest.raises(Exception):  # noqa: B017 - frozen: a scenario is changed by dataclasses.replace
         Scenario().name = "x"
+
+
+@pytest.mark.parametrize("doc, column", [
+    ({"edit_sites": {"S1": {"council_code": "NOT-A-COUNCIL"}}}, "edit_sites.S1.council_code"),
+    ({"costs": [{"council_code": "Z", "phase": "primary", "project_type": "expansion", "cost_per_place": 1.0}]},
+     "costs.council_code"),
+    ({"funding": [{"council_code": "Z", "academic_year": "2017/18", "source": "other", "amount": 1.0}]},
+     "funding.council_code"),
+    ({"capacity_changes": [{"planning_area_code": "NOPE", "phase": "primary", "academic_year": "2017/18",
+                            "places": 30}]}, "capacity_changes.planning_area_code"),
+])
+def test_codes_the_region_lacks_are_refused_when_applied(doc, column):
+    scenario = scenario_from_dict(doc)
+    (p,) = problems_of(pp.apply_scenario, tiny_region(), scenario)
+    assert p.column == column and ("not in the region" in p.message or "unknown council" in p.message)

@@ -213,14 +213,24 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
     # an assumptions-only scenario (the app's levers) needs none of these lookups
     touches_sites = bool(scenario.remove_sites or scenario.edit_sites or scenario.add_sites)
     ids = set(sites["site_id"].astype(str)) if touches_sites else set()
-    councils = set(region.councils["council_code"].astype(str)) if (scenario.add_sites or scenario.background_rates) else set()
-    areas = region.planning_areas.set_index("planning_area_code") if scenario.add_sites else None
+    needs_codes = scenario.add_sites or scenario.background_rates or scenario.edit_sites or scenario.costs or scenario.funding
+    councils = set(region.councils["council_code"].astype(str)) if needs_codes else set()
+    areas = region.planning_areas.set_index("planning_area_code") if (scenario.add_sites or scenario.capacity_changes) else None
     for sid in scenario.remove_sites:
         if sid not in ids:
             problems.append(Problem("", "scenario", None, "remove_sites", f"no site {sid!r} in the region"))
-    for sid in scenario.edit_sites:
+    for sid, change in scenario.edit_sites.items():
         if sid not in ids:
             problems.append(Problem("", "scenario", None, f"edit_sites.{sid}", f"no site {sid!r} in the region"))
+        if "council_code" in change and str(change["council_code"]) not in councils:
+            problems.append(Problem("", "scenario", None, f"edit_sites.{sid}.council_code",
+                                    f"unknown council {change['council_code']!r}"))
+    # rows name councils and planning areas the region has (else they would be silently ignored)
+    for key, column, known in (("costs", "council_code", councils), ("funding", "council_code", councils),
+                               ("capacity_changes", "planning_area_code", areas.index if areas is not None else ())):
+        for i, row in enumerate(getattr(scenario, key)):
+            if column in row and str(row[column]) not in known:
+                problems.append(Problem("", "scenario", i, f"{key}.{column}", f"{row[column]!r} is not in the region"))
     seen: set[str] = set()
     for i, s in enumerate(scenario.add_sites):
         if str(s["site_id"]) in seen:
