@@ -113,8 +113,8 @@ def test_app_stops_when_told_and_leaves_no_server_behind(tmp_path):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--headroom", "-0.5"], "command line --headroom: -0.5 is not allowed: at least 0 and at most 0.5"),
-    (["--horizon", "0"], "command line --horizon: 0 is not allowed"),
+    (["--headroom", "-0.5"], "command line --headroom: value -0.5 is not allowed: at least 0 and at most 0.5"),
+    (["--horizon", "0"], "command line --horizon: value 0 is not allowed"),
     (["--yield-multiplier", "tertiary=2"], "unknown phase 'tertiary'"),
 ])
 def test_bad_setting_flag_is_refused_with_a_message(args, words):

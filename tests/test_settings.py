@@ -42,7 +42,7 @@ def test_the_table_is_the_assumptions():
     ("yield_basis", "colour", "one of all, type, tenure, bedrooms"),
     ("netting", "yes", "'yes' is not allowed: true or false"),
     ("yield_multipliers", {"tertiary": 2.0}, "unknown phase 'tertiary'"),
-    ("yield_multipliers", {"primary": -1}, "primary: -1 is not allowed"),
+    ("yield_multipliers", {"primary": -1}, "primary: value -1 is not allowed"),
     ("yield_multipliers", [1, 2], "is not allowed: an object"),
     ("price_base", 2024, "2024 is not allowed: text"),
     ("contribution_threshold", -1, "at least 0"),
@@ -72,7 +72,7 @@ def test_numpy_values_become_plain_python():
 
 def test_region_assumptions_and_replace_are_checked():
     region = tiny_region()
-    with pytest.raises(pp.ValidationError, match="column headroom: -0.5 is not allowed"):
+    with pytest.raises(pp.ValidationError, match="column headroom: value -0.5 is not allowed"):
         region.assumptions(headroom=-0.5)
     with pytest.raises(pp.ValidationError, match="column colour: unknown setting"):
         region.assumptions(colour=1)
@@ -133,7 +133,7 @@ def test_forecast_keeps_the_scenario_assumptions_and_applies_overrides_on_top():
     assert json.loads(prov["assumption.headroom"]) == 0.1  # the override on top
     assert prov["scenario"] == scenario.label()
     assert res.shortfall["housing_pupils"].sum() == 0  # delayed past the horizon
-    with pytest.raises(pp.ValidationError, match="column headroom: -0.5 is not allowed"):
+    with pytest.raises(pp.ValidationError, match="column headroom: value -0.5 is not allowed"):
         pp.forecast(region, scenario, headroom=-0.5)
     with pytest.raises(pp.ValidationError, match="unknown setting"):
         pp.forecast(region, colour=1)

@@ -146,7 +146,34 @@ def check_scenario(scenario: Scenario, file: str = "") -> list[Problem]:
     ``capacity_changes`` and ``funding`` rows with their layers; ``delay_years`` with the
     setting's own range. Checks needing the region (known sites, councils, planning
     areas) are :func:`~placeplan.model.scenario.apply_scenario`'s.
+
+    The answer is remembered per content (the app re-forecasts one scenario on every
+    lever edit; its site edits are checked once).
     """
+    parts = (scenario.edit_sites, scenario.add_sites, scenario.costs, scenario.capacity_changes, scenario.funding)
+    if not any(parts):
+        return []
+    try:
+        key = json.dumps(parts, sort_keys=True, allow_nan=True)
+    except (TypeError, ValueError):  # not JSON (e.g. an object made in Python): check without remembering
+        return _check_scenario(scenario, file)
+    return list(_check_remembered(key, file, scenario))
+
+
+def _check_remembered(key: str, file: str, scenario: Scenario) -> tuple[Problem, ...]:
+    hit = _CHECKED.get((key, file))
+    if hit is None:
+        hit = tuple(_check_scenario(scenario, file))
+        if len(_CHECKED) >= 256:
+            _CHECKED.pop(next(iter(_CHECKED)))
+        _CHECKED[(key, file)] = hit
+    return hit
+
+
+_CHECKED: dict[tuple[str, str], tuple[Problem, ...]] = {}
+
+
+def _check_scenario(scenario: Scenario, file: str) -> list[Problem]:
     problems: list[Problem] = []
     sites = {c.name: c for c in LAYERS["sites"].columns}
     columns = {**sites, "delay_years": _delay_column()}

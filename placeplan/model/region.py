@@ -106,7 +106,7 @@ class Assumptions:
     Traceback (most recent call last):
     ...
     placeplan.errors.ValidationError: 1 problem found:
-    (input), layer assumptions, column headroom: -0.5 is not allowed: at least 0 and at most 0.5 (share of the forecast)
+    (input), layer assumptions, column headroom: value -0.5 is not allowed: at least 0 and at most 0.5 (share of the forecast)
     """
 
     horizon: int = _D["horizon"].default
@@ -127,11 +127,11 @@ class Assumptions:
     cost_lead_years: int = _D["cost_lead_years"].default
 
     def __post_init__(self) -> None:
-        values = self.to_dict()
-        for name, value in values.items():
+        for name in SETTINGS:
+            value = getattr(self, name)
             if isinstance(value, np.generic):  # a numpy scalar from a widget or a frame: plain Python
                 object.__setattr__(self, name, value.item())
-        problems = check_settings(self.to_dict())
+        problems = check_settings({name: getattr(self, name) for name in SETTINGS})
         if problems:
             raise ValidationError(problems)
 

@@ -11,7 +11,7 @@ inputs and the settings table in ``docs/method.md`` are all made from it.
 >>> (s.min, s.max, s.default)
 (0.0, 0.5, 0.02)
 >>> s.problem(-0.5)
-'-0.5 is not allowed: at least 0 and at most 0.5 (share of the forecast)'
+'value -0.5 is not allowed: at least 0 and at most 0.5 (share of the forecast)'
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class Setting:
             return None
         if not self._fits(value):
             unit = f" ({self.unit})" if self.unit else ""
-            return f"{_show(value)} is not allowed: {self.allowed()}{unit}"
+            return f"value {_show(value)} is not allowed: {self.allowed()}{unit}"
         return None
 
     def _fits(self, value: object) -> bool:
@@ -111,14 +111,14 @@ class Setting:
 
     def _multipliers_problem(self, value: object) -> str | None:
         if not isinstance(value, dict):
-            return f"{_show(value)} is not allowed: an object of {self.allowed()}"
+            return f"value {_show(value)} is not allowed: an object of {self.allowed()}"
         unknown = [k for k in value if k not in PHASES]
         if unknown:
             return f"unknown phase {_show(unknown[0])}: phases are {', '.join(PHASES)}"
         scalar = Setting(self.name, "float", 1.0, self.label, self.help, min=self.min, max=self.max)
         for phase, v in value.items():
             if not scalar._fits(v):
-                return f"{phase}: {_show(v)} is not allowed: {scalar.allowed()}"
+                return f"{phase}: value {_show(v)} is not allowed: {scalar.allowed()}"
         return None
 
     def markdown_row(self) -> str:
@@ -203,7 +203,8 @@ def defaults() -> dict[str, object]:
     return {n: (dict(s.default) if isinstance(s.default, dict) else s.default) for n, s in SETTINGS.items()}
 
 
-def check_settings(values: dict, file: str = "", layer: str = "assumptions", prefix: str = "") -> list[Problem]:
+def check_settings(values: dict, file: str = "", layer: str = "assumptions", prefix: str = "",
+                   table: dict[str, Setting] | None = None) -> list[Problem]:
     """Problems with ``values`` (setting name -> value): unknown names and values not allowed.
 
     Parameters
@@ -213,12 +214,15 @@ def check_settings(values: dict, file: str = "", layer: str = "assumptions", pre
         Where the values came from, for the messages.
     prefix : str
         Put before each name in the problem's column, e.g. ``"assumptions."`` in a scenario.
+    table : dict of Setting, optional
+        Another table of the same form (e.g. the Monte Carlo's settings); default :data:`SETTINGS`.
     """
+    table = SETTINGS if table is None else table
     out = []
     for name, value in values.items():
-        s = SETTINGS.get(name)
+        s = table.get(name)
         if s is None:
-            out.append(Problem(file, layer, None, f"{prefix}{name}", f"unknown setting; known: {', '.join(SETTINGS)}"))
+            out.append(Problem(file, layer, None, f"{prefix}{name}", f"unknown setting; known: {', '.join(table)}"))
             continue
         msg = s.problem(value)
         if msg:
@@ -226,7 +230,7 @@ def check_settings(values: dict, file: str = "", layer: str = "assumptions", pre
     return out
 
 
-def markdown_table() -> str:
+def markdown_table(table: dict[str, Setting] | None = None) -> str:
     """The settings as a Markdown table (the one in docs/method.md is this text)."""
     head = ["| setting | label | default | allowed | unit | what it does |", "|---|---|---|---|---|---|"]
-    return "\n".join(head + [s.markdown_row() for s in SETTINGS.values()])
+    return "\n".join(head + [s.markdown_row() for s in (SETTINGS if table is None else table).values()])
