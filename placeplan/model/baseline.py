@@ -131,7 +131,14 @@ def grade_progression(
     cohorts move up a grade.
     """
     last = np.nan_to_num(np.asarray(last, dtype=float))
-    ratio_of = ratios if callable(ratios) else (lambda t, r=np.nan_to_num(np.asarray(ratios, dtype=float)): r)
+    if callable(ratios):
+        ratio_of = ratios
+    else:
+        fixed = np.nan_to_num(np.asarray(ratios, dtype=float))
+
+        def ratio_of(t: int) -> np.ndarray:
+            return fixed
+
     intakes = np.asarray(intakes, dtype=float)
     horizon = intakes.shape[1]
     fed = None if feeder is None else feeder.sum(axis=0) > 0

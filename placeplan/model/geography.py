@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
-
-from typing import TYPE_CHECKING
 
 from placeplan.model.constants import AREA_PHASE_OF, AREA_PHASES, N_NCY, PHASE_NCY, PHASES
 from placeplan.model.util import cached_on, member
@@ -182,7 +182,7 @@ def area_pupils(pupils: np.ndarray, weights: dict[str, sparse.spmatrix]) -> np.n
     for ph, members in school_phases().items():
         for p in members:
             lo, hi = PHASE_NCY[PHASES[p]]
-            out[:, :, lo:hi] += area_sum(weights[ph], pupils[:, p, :])[:, :, None] / (hi - lo)
+            out[:, :, lo:hi] += np.asarray(weights[ph].T @ pupils[:, p, :])[:, :, None] / (hi - lo)
     return out
 
 
