@@ -13,6 +13,7 @@ import placeplan as pp
 from placeplan.model import baseline as bl
 from placeplan.model import funding as fund
 from placeplan.model import geography as geo
+from placeplan.model import population as pop
 from placeplan.model.index import region_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +93,7 @@ def test_base_year_pupils_within_2_percent_of_scorecards(demo_region):
     from placeplan.model.constants import AGE_OFFSET, N_NCY
 
     zw = geo.zone_weights(demo_region, idx.areas)
-    resident = bl.resident_children(demo_region, idx, a)[:, np.arange(N_NCY) + AGE_OFFSET, :]
+    resident = pop.resident_children(demo_region, idx, a)[:, np.arange(N_NCY) + AGE_OFFSET, :]
     resident_area = geo.area_sum(zw, resident)
     same_year = population_baseline(rolls, resident_area[:, :, [0, 0]])[:, 0, :]
     np.testing.assert_allclose(same_year, rolls, rtol=1e-12, atol=1e-9)
