@@ -153,7 +153,7 @@ def setup(region: Region, assumptions: Assumptions | None = None, settings: Unce
         d_births = d_mig = np.zeros((n_c, n_area, n_year))
     # Each site pays into and needs SEND places in its own council only: sparse (C*Y, S) per delay.
     contrib_site = central.sought.sum(axis=1)
-    to_council = _site_council_operator(central.site_council, n_c, n_year)
+    to_council = site_council_operator(central.site_council, n_c, n_year)
     lookup = cost_lookup(region, idx.councils, a.price_base)
     exp, ns = area_costs_per_place(lookup, idx.area_phase, idx.area_council, n_c)
     return Setup(
@@ -168,7 +168,7 @@ def setup(region: Region, assumptions: Assumptions | None = None, settings: Unce
     )
 
 
-def _site_council_operator(site_council: np.ndarray, n_council: int, n_year: int):
+def site_council_operator(site_council: np.ndarray, n_council: int, n_year: int):
     """``f(values (S, Y)) -> sparse (C*Y, S)``: the linear form of summing sites' values into
     their councils (:func:`~placeplan.model.funding.group_sum`), one column per site."""
     n_site = len(site_council)
