@@ -34,7 +34,7 @@ from placeplan.model.region import Assumptions, Region
 from placeplan.model.results import ForecastArrays, Results, results
 from placeplan.model.yields import site_pupils
 
-__all__ = ["forecast", "forecast_arrays", "Results", "ForecastArrays"]
+__all__ = ["forecast", "forecast_arrays", "funding_arrays", "Results", "ForecastArrays"]
 
 
 def forecast(region: Region, assumptions: Assumptions | None = None, scenario_name: str = "base") -> Results:
@@ -65,18 +65,21 @@ def forecast_arrays(region: Region, a: Assumptions) -> ForecastArrays:
     weights = site_weights(region, idx.areas)
     housing = apply_flows(area_pupils(pupils, weights), flows_operator(region, idx.areas))
     sf = shortfall((base + housing).sum(axis=2), region_capacity(region, idx), a.headroom, idx.places_per_fe)
-    return funding(region, idx, a, sf, weights, dict(baseline=base, housing=housing, shortfall=sf, dwellings=dwellings,
-                                                     built=built, yields=yields, pupils=pupils))
+    money = funding_arrays(region, idx, a, sf, weights, dwellings, built, yields, pupils)
+    return ForecastArrays(idx=idx, baseline=base, housing=housing, shortfall=sf, dwellings=dwellings, built=built,
+                          yields=yields, pupils=pupils, **money)
 
 
-def funding(region: Region, idx: RegionIndex, a: Assumptions, sf: Shortfall, weights: dict, steps: dict) -> ForecastArrays:
-    """Cost of the places needed, contributions sought and received, grants and the gap."""
+def funding_arrays(region: Region, idx: RegionIndex, a: Assumptions, sf: Shortfall, weights: dict,
+                   dwellings: np.ndarray, built: np.ndarray, yields: np.ndarray, pupils: np.ndarray) -> dict:
+    """Cost of the places needed, contributions sought and received, grants and the gap
+    (the funding fields of :class:`ForecastArrays`)."""
     n_c = len(idx.councils)
     lookup = cost_lookup(region, idx.councils, a.price_base)
     site_council = idx.councils.get_indexer(region.sites["council_code"].astype(str))
-    dwellings, built, yields, pupils = steps["dwellings"], steps["built"], steps["yields"], steps["pupils"]
     send_pupils = group_sum(pupils[:, PHASES.index("send"), :], site_council, n_c)
-    new_c, cost_c = place_costs(sf.places_needed, send_pupils, *area_costs_per_place(lookup, idx.area_phase, idx.area_council, n_c),
+    expansion, new_school = area_costs_per_place(lookup, idx.area_phase, idx.area_council, n_c)
+    new_c, cost_c = place_costs(sf.places_needed, send_pupils, expansion, new_school,
                                 cost_per_place(lookup, "send", "expansion", n_c), idx.places_per_fe, a.new_school_fe,
                                 idx.area_council, a.cost_lead_years)
     short_area = sf.places_needed.max(axis=1) > 0 if len(idx.years) else np.zeros(len(idx.areas), dtype=bool)
@@ -84,6 +87,6 @@ def funding(region: Region, idx: RegionIndex, a: Assumptions, sf: Shortfall, wei
                                                  lacking_places(weights, short_area), a.contribution_threshold)
     contrib = contributions_by_year(sought.sum(axis=1), paid_share(built, dwellings), site_council, n_c)
     basic_need, other = funding_by_year(region, idx.councils, idx.years)
-    return ForecastArrays(idx=idx, **steps, sought=sought, unfunded=unfunded, large=large, site_council=site_council,
-                          new_places=new_c, cost=cost_c, contributions=contrib, basic_need=basic_need,
-                          other_funding=other, funding_gap=funding_gap(cost_c, contrib, basic_need, other))
+    return dict(sought=sought, unfunded=unfunded, large=large, site_council=site_council, new_places=new_c, cost=cost_c,
+                contributions=contrib, basic_need=basic_need, other_funding=other,
+                funding_gap=funding_gap(cost_c, contrib, basic_need, other))
