@@ -147,3 +147,12 @@ def test_council_operator_is_group_sum(region):
     council = np.array([0, 1, 1, 0])
     op = site_council_operator(council, 2, 3)(values)
     np.testing.assert_allclose((op @ np.ones(4)).reshape(2, 3), fund.group_sum(values, council, 2), rtol=1e-13)
+
+
+def test_group_sum_paths_give_the_same_bits(monkeypatch):
+    values = rng.normal(size=(40, 30, 15))
+    index = rng.integers(-1, 3, 30)
+    monkeypatch.setattr(fund, "_SMALL", 10**9)
+    small = fund.group_sum(values, index, 3, axis=-2)
+    monkeypatch.setattr(fund, "_SMALL", 0)
+    np.testing.assert_array_equal(fund.group_sum(values, index, 3, axis=-2), small)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -69,14 +70,33 @@ def region_capacity(region: Region, idx: RegionIndex) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Shortfall:
-    """Demand against capacity, each (..., A, Y)."""
+    """Demand against capacity, each (..., A, Y); the derived arrays are computed when first read
+    (the Monte Carlo reads only ``places_needed``)."""
 
     pupils: np.ndarray
     capacity: np.ndarray
-    headroom_places: np.ndarray
-    spare_places: np.ndarray
-    places_needed: np.ndarray
-    forms_of_entry_needed: np.ndarray
+    headroom: float
+    places_per_fe: np.ndarray
+
+    @cached_property
+    def headroom_places(self) -> np.ndarray:
+        """``pupils * headroom``: the operating margin kept."""
+        return self.pupils * self.headroom
+
+    @cached_property
+    def places_needed(self) -> np.ndarray:
+        """``max(0, pupils + headroom places - capacity)``."""
+        return np.clip(self.pupils + self.headroom_places - self.capacity, 0.0, None)
+
+    @cached_property
+    def spare_places(self) -> np.ndarray:
+        """``max(0, capacity - pupils)``."""
+        return np.clip(self.capacity - self.pupils, 0.0, None)
+
+    @cached_property
+    def forms_of_entry_needed(self) -> np.ndarray:
+        """``places_needed / places_per_fe``."""
+        return self.places_needed / np.asarray(self.places_per_fe, dtype=float)[:, None]
 
 
 def shortfall(
@@ -103,8 +123,4 @@ def shortfall(
     ``max(0, capacity - pupils)``.  ``forms_of_entry_needed = places_needed / places_per_fe``
     (210 primary, 150 for an 11-16 secondary).
     """
-    margin = pupils * headroom
-    needed = np.clip(pupils + margin - capacity, 0.0, None)
-    spare = np.clip(capacity - pupils, 0.0, None)
-    fe = needed / np.asarray(places_per_fe, dtype=float)[:, None]
-    return Shortfall(pupils, capacity, margin, spare, needed, fe)
+    return Shortfall(pupils, capacity, headroom, places_per_fe)

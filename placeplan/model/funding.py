@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from placeplan.model.constants import AREA_PHASE_OF, PHASES
 from placeplan.model.util import cached_on
@@ -279,8 +280,23 @@ def funding_gap(cost: np.ndarray, contributions: np.ndarray, basic_need: np.ndar
 
 
 def group_sum(values: np.ndarray, index: np.ndarray, n_groups: int, axis: int = 0) -> np.ndarray:
-    """Sum ``values`` along ``axis`` into groups (areas into councils) without a Python loop."""
-    moved = np.moveaxis(values, axis, 0)
-    out = np.zeros((n_groups,) + moved.shape[1:])
-    np.add.at(out, index, moved)
+    """Sum ``values`` along ``axis`` into groups (areas into councils) without a Python loop.
+
+    Each group adds its members in order, from 0, so the sums are the same bits whichever
+    of the two equivalent paths runs: ``np.add.at`` for small arrays, a sparse
+    (groups x members) product for large ones (many draws), where ``add.at`` is slow.
+    A negative index counts from the end, as in numpy.
+    """
+    moved = np.moveaxis(np.asarray(values, dtype=float), axis, 0)
+    if moved.size <= _SMALL:
+        out = np.zeros((n_groups,) + moved.shape[1:])
+        np.add.at(out, index, moved)
+    else:
+        index = np.asarray(index, dtype=np.int64)
+        index = np.where(index < 0, index + n_groups, index)
+        members = sparse.csr_matrix((np.ones(len(index)), (index, np.arange(len(index)))), shape=(n_groups, len(index)))
+        out = (members @ moved.reshape(len(index), -1)).reshape((n_groups,) + moved.shape[1:])
     return np.moveaxis(out, 0, axis)
+
+
+_SMALL = 100_000
