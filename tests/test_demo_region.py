@@ -10,7 +10,11 @@ import pyogrio
 import pytest
 
 import placeplan as pp
-from placeplan.model import forecast as fc
+from placeplan.model import baseline as bl
+from placeplan.model import funding as fund
+from placeplan.model import geography as geo
+from placeplan.model import population as pop
+from placeplan.model.index import region_index
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "data" / "demo_region.gpkg"
@@ -73,8 +77,8 @@ def test_inside_a_planning_area_of_own_council_or_listed(demo_region, layer, id_
 
 def test_base_year_pupils_within_2_percent_of_scorecards(demo_region):
     a = demo_region.assumptions()
-    idx = fc._index(demo_region, a)
-    base, rolls = fc.baseline(demo_region, idx, a)
+    idx = region_index(demo_region, a.horizon)
+    base, rolls = bl.baseline(demo_region, idx, a)
     council = idx.councils.to_numpy()[idx.area_council]
     got = pd.DataFrame({"council_code": council, "primary": rolls[:, :7].sum(axis=1), "secondary": rolls[:, 7:12].sum(axis=1)})
     got = got.groupby("council_code").sum()
@@ -88,9 +92,9 @@ def test_base_year_pupils_within_2_percent_of_scorecards(demo_region):
     from placeplan.model.baseline import population_baseline
     from placeplan.model.constants import AGE_OFFSET, N_NCY
 
-    zw = fc.zone_weights(demo_region, idx)
-    resident = fc.resident_children(demo_region, idx, a)[:, np.arange(N_NCY) + AGE_OFFSET, :]
-    resident_area = fc.area_sum(zw, resident)
+    zw = geo.zone_weights(demo_region, idx.areas)
+    resident = pop.resident_children(demo_region, idx, a)[:, np.arange(N_NCY) + AGE_OFFSET, :]
+    resident_area = geo.area_sum(zw, resident)
     same_year = population_baseline(rolls, resident_area[:, :, [0, 0]])[:, 0, :]
     np.testing.assert_allclose(same_year, rolls, rtol=1e-12, atol=1e-9)
     assert (resident_area[:, :, 0].sum(axis=1) > 0).sum() == len(idx.areas) - 1  # the UTC area has no residents
@@ -106,8 +110,8 @@ def test_scorecard_figures_come_from_raw():
 
 def test_costs_are_scorecard_regional_costs(demo_region):
     a = demo_region.assumptions()
-    idx = fc._index(demo_region, a)
-    costs = fc.cost_lookup(demo_region, idx, a)
+    idx = region_index(demo_region, a.horizon)
+    costs = fund.cost_lookup(demo_region, idx.councils, a.price_base)
     mk = idx.councils.get_loc("E06000042")
     bed = idx.councils.get_loc("E06000055")
     # Scorecards 2024/25: Milton Keynes (South East) primary expansion £23,745.34; Bedford £20,803.44.

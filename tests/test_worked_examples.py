@@ -28,7 +28,9 @@ def test_north_yorkshire_costs_2025_26(tiny_region):
     """England 2022/23 scorecard costs x location factor 0.95, SEND = 4 x primary expansion."""
     import pandas as pd
 
-    from placeplan.model.forecast import _cpp, _index, cost_lookup
+    from placeplan.model.funding import cost_lookup
+    from placeplan.model.funding import cost_per_place as _cpp
+    from placeplan.model.index import region_index
 
     costs = pd.DataFrame(
         [
@@ -41,7 +43,7 @@ def test_north_yorkshire_costs_2025_26(tiny_region):
     ).assign(location_factor=0.95, price_base="2022/23")
     region = tiny_region.replace(costs=costs)
     a = region.assumptions()
-    lookup = cost_lookup(region, _index(region, a), a)
+    lookup = cost_lookup(region, region_index(region, a.horizon).councils, a.price_base)
     assert lookup[("primary", "expansion")][0] == 18_990
     assert round(lookup[("primary", "new_school")][0]) == 22_672
     assert round(lookup[("secondary", "expansion")][0]) == 26_117

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from placeplan.errors import Problem, ValidationError
-from placeplan.model import forecast as fc
 from placeplan.model.constants import academic_year_label
+from placeplan.model.forecast import forecast
+from placeplan.model.index import region_index
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.uncertainty import Uncertainty, monte_carlo
 
@@ -77,9 +78,9 @@ def backtest(
     base = region.base_academic_year
     last_year = int(actuals["academic_year"].max()) if len(actuals) else base + 1
     a = a.replace(horizon=max(1, last_year - base))
-    idx = fc._index(region, a)
+    idx = region_index(region, a.horizon)
     ranges = monte_carlo(region, a, settings or Uncertainty(draws=500), keep_draws=True)
-    central = fc.forecast(region, a).shortfall
+    central = forecast(region, a).shortfall
     draws = ranges.pupils_draws  # (N, A, Y)
     totals = central["pupils_forecast"].to_numpy().reshape(len(idx.areas), len(idx.years))
 

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from placeplan.model.region import Assumptions, Region
+
+__all__ = ["completions", "net_of_background", "site_inputs", "background", "site_completions", "paid_share",
+           "EXCLUDED_STATUSES"]
+
+#: Planning statuses whose dwellings are already in the base year's pupils.
+EXCLUDED_STATUSES = ("completed",)
 
 
 def completions(
@@ -81,3 +93,75 @@ def net_of_background(
     with np.errstate(invalid="ignore", divide="ignore"):
         factor = np.where(totals > 0, excess / totals, 0.0)
     return built * factor[council_index]
+
+
+def site_inputs(region: Region, years: np.ndarray, a: Assumptions, delay: int = 0):
+    """Dwellings, first year and build rate of each site after the scenario's levers, and
+    the explicit trajectories.
+
+    Parameters
+    ----------
+    region : Region
+    years : (Y,) int array
+        Forecast academic years.
+    a : Assumptions
+        ``delay_years`` and ``build_rate_multiplier`` apply to every site.
+    delay : int
+        Further years every start slips (the Monte Carlo's drawn delay).
+
+    Returns
+    -------
+    dwellings (S,), first_year (S,), build_rate (S,), and trajectory (S, Y) or None:
+    a site with a trajectory builds only what it says (NaN rows fall back to start and
+    rate). Completed sites add no dwellings: they are in the base already.
+
+    Notes
+    -----
+    A delay ``d`` moves a trajectory ``d`` years later: ``T'[s, t] = T[s, t - d]``;
+    completions it pushes past the horizon are dropped.
+    """
+    sites = region.sites
+    active = ~sites["status"].astype(str).isin(EXCLUDED_STATUSES).to_numpy()
+    dwellings = np.where(active, sites["dwellings"].to_numpy(dtype=float), 0.0)
+    first = sites["first_year"].to_numpy(dtype=float) + a.delay_years + delay
+    rate = sites["build_rate"].to_numpy(dtype=float) * a.build_rate_multiplier
+    traj = None
+    tr = region.trajectories
+    if not tr.empty:
+        si = pd.Index(sites["site_id"].astype(str)).get_indexer(tr["site_id"].astype(str))
+        yrs = tr["academic_year"].to_numpy(dtype=int) + a.delay_years + delay
+        yi = np.searchsorted(years, yrs)
+        ok = (si >= 0) & (yrs >= years[0]) & (yi < len(years))
+        traj = np.full((len(sites), len(years)), np.nan)
+        traj[np.unique(si[si >= 0])] = 0.0
+        np.add.at(traj, (si[ok], yi[ok]), tr["dwellings"].to_numpy(dtype=float)[ok])
+    return dwellings, first, rate, traj
+
+
+def background(region: Region, councils: pd.Index) -> np.ndarray:
+    """Background completions a year per council, (C,); 0 where none is given."""
+    bg = np.zeros(len(councils))
+    br = region.background_rates
+    if br.empty:
+        return bg
+    bi = councils.get_indexer(br["council_code"].astype(str))
+    bg[bi[bi >= 0]] = br["dwellings_per_year"].to_numpy(dtype=float)[bi >= 0]
+    return bg
+
+
+def site_completions(region: Region, councils: pd.Index, years: np.ndarray, a: Assumptions, delay: int = 0):
+    """Dwellings (S,) and completions (S, Y) of the region's sites, net of background when
+    ``a.netting``; ``delay`` years more for every site (see :func:`site_inputs`)."""
+    dwellings, first, rate, traj = site_inputs(region, years, a, delay)
+    built = completions(dwellings, first, rate, years, traj)
+    if a.netting and not region.background_rates.empty:
+        sc = councils.get_indexer(region.sites["council_code"].astype(str))
+        built = net_of_background(built, sc, background(region, councils))
+    return dwellings, built
+
+
+def paid_share(built: np.ndarray, dwellings: np.ndarray) -> np.ndarray:
+    """Share of each site's dwellings completed each year, (..., S, Y): a contribution is
+    paid as the homes are built. 0 for a site with no dwellings."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(dwellings[..., None] > 0, built / np.where(dwellings > 0, dwellings, 1.0)[..., None], 0.0)

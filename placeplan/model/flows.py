@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
+
+from placeplan.model.util import cached_on
+
+if TYPE_CHECKING:
+    from placeplan.model.region import Region
+
+__all__ = ["flow_matrix", "apply_flows", "flows_operator"]
 
 
 def flow_matrix(flows: pd.DataFrame, codes: pd.Index, phase: str) -> sparse.csr_matrix:
@@ -29,6 +38,23 @@ def flow_matrix(flows: pd.DataFrame, codes: pd.Index, phase: str) -> sparse.csr_
 
 
 def apply_flows(resident: np.ndarray, matrix) -> np.ndarray:
-    """Move pupils by area of residence (axis 0) to area of school: ``F.T @ resident``."""
+    """Move pupils by area of residence (axis 0) to area of school: ``F.T @ resident``.
+
+    The Monte Carlo applies the same matrix to (area, year) columns as ``kron(F, I_Y)``.
+    """
     flat = resident.reshape(resident.shape[0], -1)
     return np.asarray(matrix.T @ flat).reshape(resident.shape)
+
+
+def flows_operator(region: Region, areas: pd.Index) -> sparse.csr_matrix:
+    """The region's flow matrix over all planning areas (cached on its flows and areas).
+
+    Planning-area codes are unique across phases, so one matrix carries both phases.
+    """
+
+    def compute():
+        if region.flows.empty:
+            return sparse.identity(len(areas), format="csr")
+        return flow_matrix(region.flows.assign(phase="all"), areas, "all")
+
+    return cached_on((region.flows, region.planning_areas), ("flows",), compute)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from placeplan.model.constants import AREA_PHASES
-from placeplan.model.util import member
+from placeplan.model.constants import AREA_PHASE_OF, AREA_PHASES, N_NCY, PHASE_NCY, PHASES
+from placeplan.model.util import cached_on, member
+
+if TYPE_CHECKING:
+    from placeplan.model.region import Region
+
+__all__ = ["PLACEMENT_COLUMNS", "place", "weight_matrix", "area_sum", "site_weights", "zone_weights",
+           "school_phases", "area_pupils", "site_area_operator", "placement_summary", "placement_warnings"]
 
 PLACEMENT_COLUMNS = ["id", "phase", "planning_area_code", "share", "method", "distance_m"]
 
@@ -118,3 +126,118 @@ def area_sum(weights: sparse.spmatrix, values: np.ndarray) -> np.ndarray:
     """Sum features' values into areas: ``out[a, ...] = sum_f weights[f, a] * values[f, ...]``."""
     flat = np.asarray(values).reshape(values.shape[0], -1)
     return np.asarray(weights.T @ flat).reshape((weights.shape[1],) + values.shape[1:])
+
+
+def site_weights(region: Region, areas: pd.Index) -> dict[str, sparse.csr_matrix]:
+    """Sparse (S, A) shares of each site's dwellings by planning area, per area phase (cached)."""
+    ids = region.sites["site_id"].to_numpy(dtype=object)
+
+    def compute():
+        index = pd.Index(ids.astype(str))
+        return {ph: weight_matrix(region.site_areas, index, areas, ph) for ph in AREA_PHASES}
+
+    return cached_on((region.site_areas, region.planning_areas), ("weights", hash(tuple(ids))), compute)
+
+
+def zone_weights(region: Region, areas: pd.Index) -> sparse.csr_matrix:
+    """Sparse (Z, A) share of each zone's children in each planning area (both phases, cached)."""
+
+    def compute():
+        ids = pd.Index(region.zones["zone_code"].astype(str))
+        return (weight_matrix(region.zone_areas, ids, areas, "primary")
+                + weight_matrix(region.zone_areas, ids, areas, "secondary")).tocsr()
+
+    return cached_on((region.zones, region.zone_areas, region.planning_areas), ("zone_weights",), compute)
+
+
+def school_phases() -> dict[str, list[int]]:
+    """Pupil phases (positions in ``PHASES``) each planning-area phase holds: primary areas
+    primary pupils, secondary areas secondary and sixth-form pupils. Early years and SEND
+    have no NCY and are not placed."""
+    return {ph: [p for p, phase in enumerate(PHASES) if phase in PHASE_NCY and AREA_PHASE_OF[phase] == ph]
+            for ph in AREA_PHASES}
+
+
+def area_pupils(pupils: np.ndarray, weights: dict[str, sparse.spmatrix]) -> np.ndarray:
+    """Pupils from housing by planning area of residence, year and NCY.
+
+    Parameters
+    ----------
+    pupils : (S, P, Y) array
+        Pupils of each site, phase and year (:func:`placeplan.model.yields.housing_pupils`).
+    weights : dict of sparse (S, A)
+        :func:`site_weights`.
+
+    Returns
+    -------
+    (A, Y, G) array
+
+    Notes
+    -----
+    ``out[a, t, g] = sum_s W[s, a] * pupils[s, p(g), t] / n(p(g))``: a phase's pupils are
+    spread evenly over its ``n`` NCYs (primary 7, secondary 5, sixth form 2).
+    """
+    n_area = next(iter(weights.values())).shape[1]
+    out = np.zeros((n_area, pupils.shape[2], N_NCY))
+    for ph, members in school_phases().items():
+        for p in members:
+            lo, hi = PHASE_NCY[PHASES[p]]
+            out[:, :, lo:hi] += np.asarray(weights[ph].T @ pupils[:, p, :])[:, :, None] / (hi - lo)
+    return out
+
+
+def site_area_operator(pupils: np.ndarray, weights: dict[str, sparse.spmatrix]) -> sparse.csr_matrix:
+    """Each site's pupils by planning area and year, sparse (S, A*Y): the linear form of
+    :func:`area_pupils` summed over NCYs, one row per site.
+
+    ``ones(S) @ site_area_operator(pupils, w)`` equals ``area_pupils(pupils, w).sum(axis=2)``
+    flattened; the Monte Carlo multiplies it by a (S, draws) matrix of which sites are built.
+    """
+    n_site, _, n_year = pupils.shape
+    n_area = next(iter(weights.values())).shape[1]
+    year = np.arange(n_year)
+    rows, cols, vals = [], [], []
+    for ph, members in school_phases().items():
+        w = weights[ph].tocoo()
+        per_site = pupils[:, members, :].sum(axis=1)
+        rows.append(np.repeat(w.row, n_year))
+        cols.append((w.col[:, None] * n_year + year[None, :]).ravel())
+        vals.append((w.data[:, None] * per_site[w.row]).ravel())
+    return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(n_site, n_area * n_year))
+
+
+def placement_summary(region: Region) -> pd.DataFrame:
+    """Main planning area of each site per phase, and how it was placed (cached)."""
+
+    def compute():
+        sa = region.site_areas
+        out = pd.DataFrame(index=pd.Index(sa["id"].unique(), name="site_id"))
+        for phase in AREA_PHASES:
+            rows = sa[sa["phase"] == phase].sort_values("share", ascending=False).drop_duplicates("id")
+            out[f"{phase}_planning_area"] = rows.set_index("id")["planning_area_code"].reindex(out.index)
+        # The methods each site was placed by, joined: a few kinds, so one pass per kind.
+        label = np.full(len(out), "", dtype=object)
+        for method in sorted(sa["method"].unique()):
+            has = member(out.index, sa.loc[sa["method"] == method, "id"])
+            label = np.where(has, np.where(label == "", method, label + "," + method), label)
+        out["placement"] = label
+        return out
+
+    return cached_on((region.site_areas,), ("placement",), compute)
+
+
+def placement_warnings(region: Region) -> list[str]:
+    """One line per site placed in the nearest planning area because it lies outside all (cached)."""
+
+    def compute():
+        if region.site_areas.empty:
+            return []
+        near = region.site_areas[region.site_areas["method"] == "nearest"].drop_duplicates("id")
+        return [
+            f"site {row.id}: outside every {row.phase} planning area; placed in the nearest, "
+            f"{row.planning_area_code} ({row.distance_m:,.0f} m away)"
+            for row in near.itertuples()
+        ]
+
+    return list(cached_on((region.site_areas,), ("warnings",), compute))

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
+from placeplan.model.completions import site_completions
 from placeplan.model.constants import PHASES
+from placeplan.model.util import cached_on
+
+if TYPE_CHECKING:
+    from placeplan.model.index import RegionIndex
+    from placeplan.model.region import Assumptions, Region
+
+__all__ = ["DIMENSIONS", "mix_shares", "yield_table", "site_yields", "profile_matrix", "lag_operator",
+           "housing_pupils", "lag", "region_site_yields", "all_dwellings_yields", "site_pupils"]
 
 #: Categories of each published split of yield, and the site columns giving its shares.
 DIMENSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -116,6 +128,45 @@ def lag_operator(profile: np.ndarray) -> np.ndarray:
 def housing_pupils(built: np.ndarray, site_yield: np.ndarray, lag: np.ndarray) -> np.ndarray:
     """Return pupils living in each site's new homes, shape (S, P, Y).
 
+    Parameters
+    ----------
+    built : (..., S, Y) array
+        Completions; a leading draws axis is allowed.
+    site_yield : (..., S, P) array
+    lag : (P, Y, Y) array from :func:`lag_operator`
+
+    Returns
+    -------
+    (..., S, P, Y) array
+
+    Notes
+    -----
     ``pupils[s, p, t] = yield[s, p] * sum_c built[s, c] * profile[p, t - c - 1]``.
     """
-    return np.einsum("sc,pct->spt", built, lag, optimize=True) * site_yield[:, :, None]
+    return np.einsum("...sc,pct->...spt", built, lag, optimize=True) * site_yield[..., :, :, None]
+
+
+def lag(region: Region, n_years: int) -> np.ndarray:
+    """The region's :func:`lag_operator` for ``n_years`` (cached on its yield profile)."""
+    return cached_on((region.yield_profile,), ("lag", n_years),
+                     lambda: lag_operator(profile_matrix(region.yield_profile, n_years)))
+
+
+def region_site_yields(region: Region, a: Assumptions) -> np.ndarray:
+    """Pupils per dwelling of each of the region's sites and phase, (S, P), on ``a``'s basis."""
+    return site_yields(region.sites, region.yields, a.yield_basis, a.yield_multipliers)
+
+
+def all_dwellings_yields(region: Region, a: Assumptions) -> np.ndarray:
+    """Pupils per dwelling of each phase for dwellings of unknown mix, (P,) (cached)."""
+    return cached_on((region.yields,), ("all_yields", json.dumps(a.yield_multipliers, sort_keys=True)),
+                     lambda: site_yields(pd.DataFrame(index=[0]), region.yields, "all", a.yield_multipliers)[0])
+
+
+def site_pupils(region: Region, idx: RegionIndex, a: Assumptions, delay: int = 0):
+    """Dwellings (S,), completions (S, Y), yields (S, P) and pupils (S, P, Y) of the
+    region's sites: :func:`~placeplan.model.completions.site_completions` then
+    :func:`housing_pupils`. ``delay`` moves every site's start that many years later."""
+    dwellings, built = site_completions(region, idx.councils, idx.years, a, delay)
+    yields = region_site_yields(region, a)
+    return dwellings, built, yields, housing_pupils(built, yields, lag(region, len(idx.years)))

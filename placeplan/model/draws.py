@@ -1,0 +1,164 @@
+"""What the Monte Carlo draws, and the forecast's steps prepared for many draws at once.
+
+Each function here composes the central forecast's own steps (:mod:`placeplan.model.forecast`);
+the draws differ from the central forecast only by what is drawn. See docs/uncertainty.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from placeplan.model.baseline import CohortInputs, baseline, grade_progression, participation
+from placeplan.model.completions import paid_share
+from placeplan.model.constants import AGE_OFFSET, N_NCY, PHASES
+from placeplan.model.flows import flows_operator
+from placeplan.model.geography import area_sum, site_area_operator, site_weights, zone_weights
+from placeplan.model.population import (
+    age_population,
+    cohort_ratios,
+    damp,
+    resident_by_area,
+    resident_children,
+)
+from placeplan.model.util import cached_on
+from placeplan.model.yields import site_pupils
+
+if TYPE_CHECKING:
+    from placeplan.model.index import RegionIndex
+    from placeplan.model.region import Assumptions, Region
+    from placeplan.model.uncertainty import Uncertainty
+
+__all__ = ["stream_rng", "draw_sites", "lognormal_mean_one", "housing_operators", "phase_totals",
+           "baseline_sensitivities", "cohort_survival_draws"]
+
+
+def stream_rng(seed: int, stream: int) -> np.random.Generator:
+    """Independent, reproducible random streams per input and per chunk of draws."""
+    return np.random.default_rng([seed, stream])
+
+
+def housing_operators(region: Region, idx: RegionIndex, a: Assumptions, max_delay: int):
+    """The forecast's housing steps once per possible start delay ``d = 0..max_delay``.
+
+    Returns
+    -------
+    ops : list of sparse (S, A*Y)
+        Each site's pupils by school planning area and year (area phase totals, after
+        flows): :func:`~placeplan.model.geography.site_area_operator` of
+        :func:`~placeplan.model.yields.site_pupils` with every start ``d`` years later,
+        times ``kron(F, I_Y)`` (:func:`~placeplan.model.flows.apply_flows` on (area, year)).
+    paid : (D+1, S, Y)
+        Share of each site paid (built) per year (:func:`~placeplan.model.completions.paid_share`).
+    send : (D+1, S, Y)
+        SEND pupils per site and year.
+    dwellings : (S,)
+    """
+    weights = site_weights(region, idx.areas)
+    move = sparse.kron(flows_operator(region, idx.areas), sparse.identity(len(idx.years)), format="csr")
+    p_send = PHASES.index("send")
+    ops, paid, send = [], [], []
+    for d in range(max_delay + 1):
+        dwellings, built, _, pupils = site_pupils(region, idx, a, delay=d)
+        ops.append(site_area_operator(pupils, weights) @ move)
+        send.append(pupils[:, p_send, :])
+        paid.append(paid_share(built, dwellings))
+    return ops, np.stack(paid), np.stack(send), dwellings
+
+
+def draw_sites(region: Region, settings: Uncertainty, n: int, stream: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each site is built (N, S) and its start delay in years (N, S)."""
+    status = region.sites["status"].astype(str).to_numpy()
+    p = np.array([settings.delivery.get(s, 1.0) for s in status])
+    lam = np.array([settings.delay_mean.get(s, 0.0) for s in status])
+    rng = stream_rng(settings.seed, stream)
+    built = rng.random((n, len(status))) < p
+    delay = np.minimum(rng.poisson(lam, size=(n, len(status))), settings.max_delay)
+    return built, delay
+
+
+def lognormal_mean_one(rng: np.random.Generator, cv: float, size) -> np.ndarray:
+    """Lognormal multipliers with mean 1 and coefficient of variation ``cv`` (exactly 1 when 0)."""
+    sigma = np.sqrt(np.log1p(cv**2))
+    return np.exp(sigma * rng.standard_normal(size) - sigma**2 / 2)
+
+
+def phase_totals(pupils: np.ndarray, grade_mask: np.ndarray) -> np.ndarray:
+    """(..., A, Y, G) -> (..., A, Y), counting only the grades each area holds."""
+    return np.where(grade_mask[:, None, :], pupils, 0.0).sum(axis=-1)
+
+
+def baseline_sensitivities(region: Region, idx: RegionIndex, a: Assumptions) -> tuple[np.ndarray, np.ndarray]:
+    """d(baseline)/d(relative births change) and d/d(relative net-migration change) per council.
+
+    Returns two (C, A, Y) arrays of pupils per area and year (area phase totals).
+
+    Notes
+    -----
+    The population baseline is participation x residents; births and migration change
+    residents after the base year only, so the baseline changes by participation x the
+    change in residents (:func:`~placeplan.model.baseline.resident_children` with one
+    council's births, or its cohort change ratios less 1, scaled by ``1 + eps``).
+    """
+
+    def compute():
+        zw = zone_weights(region, idx.areas).tocsr()
+        ages = np.arange(N_NCY) + AGE_OFFSET
+        zones_council = idx.councils.get_indexer(region.zones["council_code"].astype(str))
+        resident = resident_children(region, idx, a)
+        _, res_area = resident_by_area(region, idx, a)
+        _, rolls = baseline(region, idx, a)
+        part = np.nan_to_num(participation(rolls, res_area[:, :, 0]))
+        n_c = len(idx.councils)
+        d_births = np.zeros((n_c, len(idx.areas), a.horizon))
+        d_mig = np.zeros_like(d_births)
+        eps = 0.01
+        base = resident[:, :, 0]
+        r_all = damp(cohort_ratios(region.cohort_change, idx.councils), a.migration_damping)[zones_council]
+        births_path = resident[:, 0, 1:]
+
+        def change(rows, new_resident):
+            delta = area_sum(zw[rows], (new_resident - resident[rows])[:, ages, :])
+            return phase_totals((part[:, :, None] * delta[:, :, 1:]).transpose(0, 2, 1), idx.grade_mask) / eps
+
+        for c, rows in pd.Series(np.arange(len(zones_council))).groupby(zones_council).indices.items():
+            if c < 0:
+                continue
+            r = r_all[rows]
+            d_births[c] = change(rows, age_population(base[rows], r, births_path[rows] * (1 + eps)))
+            d_mig[c] = change(rows, age_population(base[rows], 1 + (r - 1) * (1 + eps), births_path[rows]))
+        return d_births, d_mig
+
+    key = (region.zones, region.schools, region.planning_areas, region.zone_areas, region.cohort_change, region.meta)
+    return cached_on(key, ("sensitivities", a.births, a.migration_damping, a.horizon), compute)
+
+
+def cohort_survival_draws(cohort: CohortInputs, grade_mask: np.ndarray, n: int, settings: Uncertainty,
+                          stream: int) -> np.ndarray:
+    """Baseline draws (N, A, Y): the central forecast's :func:`~placeplan.model.baseline.grade_progression`
+    (same last year, intakes and Y6->Y7 feeder) with each projected year's ratios resampled.
+
+    Notes
+    -----
+    ``r[n, t, a, g] = max(0, rbar[a, g] + k * e[a, tau, g])`` with ``tau`` drawn uniformly
+    among the past years per draw, year and area, ``e = r_past - rbar`` the residuals and
+    ``k = settings.ratio_residual_scale`` (as the GLA's projections do). With ``k = 0``
+    every draw is the central forecast.
+    """
+    central = np.nan_to_num(cohort.ratios)
+    resid = np.nan_to_num(cohort.past - cohort.ratios[:, None, :]) * settings.ratio_residual_scale
+    n_area, horizon = cohort.intakes.shape
+    areas = np.arange(n_area)[None, :]
+    if resid.shape[1] == 0:
+        ratios = np.broadcast_to(central, (n,) + central.shape)
+    else:
+        pick = stream_rng(settings.seed, stream).integers(0, resid.shape[1], size=(horizon, n, n_area, 1))[..., 0]
+
+        def ratios(t: int) -> np.ndarray:
+            return np.clip(central[None] + resid[areas, pick[t]], 0, None)
+
+    last = np.broadcast_to(cohort.last, (n,) + cohort.last.shape)
+    return grade_progression(last, ratios, cohort.intakes, feeder=cohort.feeder, mask=grade_mask)
