@@ -7,6 +7,7 @@ straddles the border, half in each council.
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.request
 
@@ -16,6 +17,10 @@ import pytest
 from shapely.geometry import Point, box
 
 from placeplan.io.bundle import region_from_frames
+
+# The app under test starts new scenario stores in temporary folders: say so explicitly
+# (a store that does not exist is created only when asked; see docs/security.md).
+os.environ.setdefault("PLACEPLAN_STORE_CREATE", "1")
 
 X0, Y0 = 400_000, 200_000
 A_BOX = box(X0, Y0, X0 + 2000, Y0 + 2000)

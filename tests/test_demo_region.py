@@ -13,7 +13,7 @@ import placeplan as pp
 from placeplan.model import forecast as fc
 
 ROOT = Path(__file__).resolve().parent.parent
-BUNDLE = ROOT / "data" / "demo_region.gpkg"
+BUNDLE = ROOT / "placeplan" / "data" / "demo_region.gpkg"
 REPORT = pd.read_csv(ROOT / "data" / "demo_build_report.csv", dtype=str)
 RAW = ROOT.parent / "shared" / "data" / "raw"
 needs_raw = pytest.mark.skipif(not RAW.exists(), reason="../shared/data/raw is not beside the checkout")

@@ -12,6 +12,12 @@ from placeplan.model.constants import parse_academic_year
 from placeplan.model.util import member
 
 MAX_PER_COLUMN = 20
+#: academic years a file may name (start years)
+YEARS = (1900, 2200)
+#: free-text columns may hold tabs and line breaks; no other text may hold a control character
+FREE_TEXT = ("notes", "description", "source")
+CONTROL = r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+FREE_TEXT_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 BNG = 27700
 
 
@@ -68,10 +74,14 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
         years = raw.map(_to_year).astype(float)
         report(np.isinf(years.to_numpy()), lambda v: f"{v!r} is not an academic year like 2024/25")
         out = years.where(~np.isinf(years), np.nan)
+        report(((out < YEARS[0]) | (out > YEARS[1])).to_numpy(),
+               lambda v: f"{v!r} is not an academic year between {YEARS[0]} and {YEARS[1]}")
     elif col.kind == "bool":
         out = raw.astype("string").str.lower().isin(["1", "true", "yes", "y"])
     else:
         out = raw.astype("string").str.strip()
+        control = out.str.contains(FREE_TEXT_CONTROL if col.name in FREE_TEXT else CONTROL, regex=True).fillna(False)
+        report(control.to_numpy(), lambda v: f"{v!r} holds a control character: remove it")
         if col.choices:
             bad = ~missing & ~out.isin(col.choices).fillna(False)
             report(bad.to_numpy(), lambda v: f"{v!r} is not one of {', '.join(col.choices)}")
@@ -80,6 +90,12 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
     if col.unique:
         dup = out.duplicated(keep="first") & ~missing
         report(dup.to_numpy(), lambda v: f"duplicate {v!r}: must be unique")
+        if col.kind == "str":  # 'mk1' and 'MK1' are one site to a reader (and to a case-blind lookup)
+            folded = out.str.casefold()
+            case = folded.duplicated(keep="first") & ~dup & ~missing
+            first = dict(zip(folded[~folded.duplicated()], out[~folded.duplicated()]))
+            report(case.to_numpy(), lambda v: f"{v!r} differs from {first.get(str(v).casefold())!r} only in case: "
+                                              "ids must be unique ignoring case")
     return out, problems
 
 
