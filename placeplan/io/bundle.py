@@ -14,7 +14,7 @@ import pyogrio
 
 from placeplan.errors import Problem, ValidationError
 from placeplan.io.schema import LAYERS
-from placeplan.io.validate import check_layer, check_references
+from placeplan.io.validate import check_layer, check_references, duplicate_rows
 from placeplan.model.geography import place
 from placeplan.model.region import SPATIAL_LAYERS, Region
 
@@ -168,6 +168,12 @@ def region_from_frames(raw: dict[str, pd.DataFrame], source: str = "") -> Region
     return prepare_region(frames, source=source)
 
 
+#: layers whose rows must not repeat: a key, or None for the whole row (a repeated capacity
+#: change or funding row would be counted twice)
+UNIQUE_ROWS = {"costs": ["council_code", "phase", "project_type"], "capacity_changes": None, "funding": None,
+               "flows": ["from_planning_area", "to_planning_area", "phase"], "yields": ["phase", "dimension", "category"]}
+
+
 def check_consistency(frames: dict[str, pd.DataFrame], file: str = "") -> list[Problem]:
     """Checks across rows and layers that the schema alone cannot make."""
     problems: list[Problem] = []
@@ -222,6 +228,10 @@ def check_consistency(frames: dict[str, pd.DataFrame], file: str = "") -> list[P
             bad = _numbers(sites["first_year"]) < base_year - 1
             for r in np.flatnonzero(bad)[:20]:
                 problems.append(Problem(file, "sites", int(r) + 1, "first_year", f"year {int(sites['first_year'].iloc[r])} is before the base year {base_year}"))
+    for name, key in UNIQUE_ROWS.items():
+        f = frames.get(name)
+        if f is not None and len(f):
+            problems.extend(duplicate_rows(f, key or [c.name for c in LAYERS[name].columns], name, file))
     yields = frames.get("yields")
     if yields is not None and len(yields):
         if not ((yields["phase"] == "primary") & (yields["dimension"] == "all")).any():

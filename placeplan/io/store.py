@@ -233,6 +233,7 @@ class ScenarioStore:
             raise ValidationError([Problem(self.label, "scenario", None, "author", "say who is saving")])
         if isinstance(author, User):
             council = self._council(author, council)
+        self._check_values(scenario)
         doc = scenario.to_json()
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")  # one writer at a time: the check and the insert are one step
@@ -252,6 +253,15 @@ class ScenarioStore:
             )
             db.execute("COMMIT")
         return version
+
+    def _check_values(self, scenario: Scenario) -> None:
+        """Refuse to store a scenario ``forecast`` could not run (checked on the base region if known)."""
+        from placeplan.io.scenario_rows import check_scenario, check_scenario_rows
+
+        found = check_scenario(self.base, scenario, self.label) if self.base is not None else \
+            check_scenario_rows(scenario, self.label)
+        if found:
+            raise ValidationError(found)
 
     def _council(self, user: User, asked: str) -> str:
         from placeplan.io.rights import council_to_record
@@ -393,8 +403,25 @@ def export_scenario(scenario: Scenario, meta: dict | None = None) -> str:
     return json.dumps(doc, indent=2, sort_keys=True)
 
 
-def import_scenario(text: str | bytes, file: str = "uploaded scenario") -> Scenario:
-    """Read an exported scenario file (ValidationError naming the problem otherwise)."""
+#: the largest scenario file accepted (a scenario with thousands of rows is well under 1 MB)
+MAX_SCENARIO_BYTES = 5 * 1024**2
+
+
+def import_scenario(text: str | bytes, file: str = "uploaded scenario", region: Region | None = None) -> Scenario:
+    """Read an exported scenario file and check every row with the bundle's schema
+    (:func:`placeplan.io.scenario_rows.check_scenario`; against ``region`` when given:
+    known councils and planning areas, base year, site location).
+
+    Raises
+    ------
+    ValidationError
+        Naming the file, list, row and key of each problem.
+    """
+    from placeplan.io.scenario_rows import check_scenario, check_scenario_rows
+
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise ValidationError([Problem(file, "scenario", None, None, f"the file is {len(text) / 1024**2:.0f} MB; "
+                                                                     f"the limit is {MAX_SCENARIO_BYTES // 1024**2} MB")])
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -404,6 +431,12 @@ def import_scenario(text: str | bytes, file: str = "uploaded scenario") -> Scena
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError([Problem(file, "scenario", None, None, f"not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise ValidationError([Problem(file, "scenario", None, None, "JSON nested too deeply")]) from None
     if isinstance(doc, dict):
         doc.pop("saved", None)
-    return Scenario.from_dict(doc, file)
+    scenario = Scenario.from_dict(doc, file)
+    problems = check_scenario(region, scenario, file) if region is not None else check_scenario_rows(scenario, file)
+    if problems:
+        raise ValidationError(problems)
+    return scenario

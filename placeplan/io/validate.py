@@ -209,3 +209,15 @@ def check_references(frames: dict[str, pd.DataFrame], file: str = "") -> list[Pr
                 problems.append(Problem(file, name, int(r) + 1, col.name,
                                         f"{values.iloc[r]!r} is not a {ref_col} in layer {ref_layer}"))
     return problems
+
+
+def duplicate_rows(frame: pd.DataFrame, key: list[str], layer: str, file: str = "", row_offset: int = 1) -> list[Problem]:
+    """Rows repeating an earlier row's ``key`` (ignoring case): a repeated capacity or funding
+    row would be counted twice by the forecast, a repeated cost key would be ambiguous."""
+    if not len(frame):
+        return []
+    text = frame[key].astype("string").fillna("").apply(lambda s: s.str.strip().str.casefold())
+    dup = text.duplicated(keep="first").to_numpy()
+    what = "the same " + ", ".join(key) if len(key) < len(frame.columns) else "the same values"
+    return [Problem(file, layer, int(r) + row_offset, key[0], f"repeats {what} as an earlier row: give each once")
+            for r in np.flatnonzero(dup)[:MAX_PER_COLUMN]]
