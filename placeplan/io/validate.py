@@ -133,9 +133,26 @@ def check_layer(frame: pd.DataFrame, layer: Layer | str, file: str = "", row_off
         converted, found = coerce_column(out, col, layer.name, file, row_offset)
         out[col.name] = converted
         problems.extend(found)
+    for group in SHARES.get(layer.name, ()):
+        problems.extend(check_shares(out, group, layer.name, file, row_offset))
     if layer.geometry:
         problems.extend(check_geometry(out, layer, file, row_offset))
     return out, problems
+
+
+#: columns whose shares of one whole must not add up to more than 1
+SHARES = {"sites": (("share_1bed", "share_2bed", "share_3bed", "share_4bed"),)}
+
+
+def check_shares(frame: pd.DataFrame, columns: tuple[str, ...], layer: str, file: str, row_offset: int) -> list[Problem]:
+    """Rows whose shares of one whole (e.g. homes by bedrooms) add up to more than 1."""
+    present = [c for c in columns if c in frame]
+    if not present:
+        return []
+    total = frame[present].apply(pd.to_numeric, errors="coerce").astype(float).sum(axis=1, min_count=1)
+    bad = (total > 1 + 1e-6).to_numpy()
+    return [Problem(file, layer, int(r) + row_offset, present[0],
+                    f"{', '.join(present)} add up to {total.iloc[r]:g}, more than 1") for r in np.flatnonzero(bad)[:MAX_PER_COLUMN]]
 
 
 def _similar(a: str, b: str) -> bool:
