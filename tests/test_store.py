@@ -172,3 +172,10 @@ def test_import_refuses_huge_and_deep_files():
         import_scenario(b" " * (6 * 1024**2), "big.json")
     with pytest.raises(ValidationError, match="deep.json, layer scenario: JSON nested too deeply"):
         import_scenario("[" * 50_000 + "]" * 50_000, "deep.json")
+
+
+def test_the_per_user_default_store_is_started_on_first_use(tmp_path, monkeypatch):
+    monkeypatch.delenv("PLACEPLAN_STORE", raising=False)
+    monkeypatch.delenv("PLACEPLAN_STORE_CREATE", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert ScenarioStore().list() == [] and (tmp_path / "placeplan" / "scenarios.sqlite").exists()

@@ -4,6 +4,7 @@ the *stored* previous version the user may not make, judged against the shared b
 
 import pytest
 
+from placeplan.errors import ValidationError
 from placeplan.io.rights import refused_edits
 from placeplan.io.roles import read_roles, user_for
 from placeplan.io.store import RefusedChangeError, ScenarioStore, StaleScenarioError
@@ -76,9 +77,13 @@ def test_an_import_cannot_change_another_councils_capacity(store, users):
 def test_duplicate_rows_count(store, users):
     row = {"planning_area_code": BED_AREA, "phase": "primary", "academic_year": "2020/21", "places": 420.0}
     store.save(Scenario(name="Cap", capacity_changes=[row]), users("bed.places@bedford.gov.uk"))
-    with pytest.raises(RefusedChangeError, match="of Bedford"):  # a set comparison would see no change
-        store.save(Scenario(name="Cap", capacity_changes=[row, row, row]), users("mk.places@mk.gov.uk"),
-                   expected_version=1)
+    tripled = Scenario(name="Cap", capacity_changes=[row, row, row])
+    # a set comparison would see no change; the rights count each repeat
+    refused = refused_edits(store.base, Scenario(name="Cap", capacity_changes=[row]), tripled, users("mk.places@mk.gov.uk"))
+    assert refused and "of Bedford" in refused[0]
+    # and the store refuses the repeated rows themselves: the forecast would add 420 places three times
+    with pytest.raises(ValidationError, match="row 2, column planning_area_code: repeats the same"):
+        store.save(tripled, users("bed.places@bedford.gov.uk"), expected_version=1)
 
 
 def test_delete_needs_a_role_an_expected_version_and_can_be_undone(store, users):

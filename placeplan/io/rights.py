@@ -22,7 +22,7 @@ from placeplan.io.roles import User
 from placeplan.model.region import Region
 from placeplan.model.scenario import Scenario
 
-__all__ = ["ASSUMPTION_ROLE", "EDIT_ROLES", "council_to_record", "refused_deletion", "refused_edits"]
+__all__ = ["ASSUMPTION_ROLE", "EDIT_ROLES", "council_to_record", "refused_deletion", "refused_edits", "view_only"]
 
 #: Which role may set each assumption (region-wide settings of the scenario).
 ASSUMPTION_ROLE = {
@@ -125,12 +125,18 @@ def refused_edits(region: Region, before: Scenario, after: Scenario, user: User)
     return sorted(set(out))
 
 
+def view_only(user: User) -> list[str]:
+    """Why this user may not delete or restore anything: no editing role (viewers, and accounts
+    not in the roles file); empty if they hold one."""
+    if any(role in EDIT_ROLES for _, role in user.grants):
+        return []
+    return [f"{user.email or 'this account'} may only view scenarios (no editing role in the roles file)"]
+
+
 def refused_deletion(region: Region, stored: Scenario, user: User) -> list[str]:
-    """Why this user may not delete (or restore) a scenario: they need an editing role, and the
-    right to undo every change it holds."""
-    if not any(role in EDIT_ROLES for _, role in user.grants):
-        return [f"{user.email or 'this account'} may only view scenarios (no editing role in the roles file)"]
-    return refused_edits(region, stored, Scenario(name=stored.name), user)
+    """Why this user may not delete a scenario: they need an editing role, and the right to
+    undo every change it holds."""
+    return view_only(user) or refused_edits(region, stored, Scenario(name=stored.name), user)
 
 
 def council_to_record(region: Region, user: User, asked: str = "") -> tuple[str, str | None]:

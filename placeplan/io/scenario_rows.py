@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from placeplan.errors import Problem

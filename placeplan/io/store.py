@@ -95,8 +95,9 @@ class ScenarioStore:
         The store file; :func:`default_store_path` when omitted.
     create : bool, optional
         Create the store (and its folder) if it does not exist. Default: only when
-        ``$PLACEPLAN_STORE_CREATE`` is ``1``; otherwise a missing store is a :class:`StoreError`
-        (a mistyped path never silently starts an empty store).
+        ``$PLACEPLAN_STORE_CREATE`` is ``1``, or for the per-user default location (no
+        ``$PLACEPLAN_STORE``); otherwise a missing store is a :class:`StoreError` (a mistyped
+        path never silently starts an empty store).
     base : Region, optional
         The shared base region. With it, a save, delete or restore by a signed-in
         :class:`~placeplan.io.roles.User` is checked against the user's roles
@@ -112,7 +113,8 @@ class ScenarioStore:
         self.path = Path(path) if path is not None else default_store_path()
         self.base = base
         self.label = f"the scenario store '{self.path.name}'"
-        create = _create_asked() if create is None else create
+        if create is None:  # nobody typed the per-user default location: it may be started there
+            create = _create_asked() or (not os.environ.get("PLACEPLAN_STORE") and self.path == default_store_path())
         if not self.path.exists():
             if not create:
                 raise StoreError(f"There is no scenario store at {self.label} (check PLACEPLAN_STORE for a typo); "
@@ -189,15 +191,12 @@ class ScenarioStore:
     def _check_rights(self, user: User, before: Scenario, after: Scenario, deleting: bool = False) -> None:
         """Refuse unless ``user`` may turn ``before`` into ``after`` (a delete or restore also
         needs an editing role: viewers and unknown accounts may not)."""
-        from placeplan.io.rights import EDIT_ROLES, refused_edits
+        from placeplan.io.rights import refused_edits, view_only
 
         if self.base is None:
             raise StoreError(f"{self.label} was opened without the shared base region, so rights cannot be "
                              "checked: open it with ScenarioStore(path, base=region).")
-        if deleting and not any(role in EDIT_ROLES for _, role in user.grants):
-            raise RefusedChangeError([f"{user.email or 'this account'} may only view scenarios "
-                                      "(no editing role in the roles file)"])
-        refused = refused_edits(self.base, before, after, user)
+        refused = (deleting and view_only(user)) or refused_edits(self.base, before, after, user)
         if refused:
             raise RefusedChangeError(refused)
 

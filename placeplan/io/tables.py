@@ -61,7 +61,11 @@ def read_table(path: str | os.PathLike, sheet: str | int = 0) -> pd.DataFrame:
             import csv
             from io import StringIO
 
-            check_header(next(csv.reader(StringIO(text[:1_000_000])), []), file)
+            try:
+                first = next(csv.reader(StringIO(text[:1_000_000], newline="")), [])
+            except csv.Error:
+                first = []  # pandas says what is wrong with the file
+            check_header(first, file)
             return pd.read_csv(StringIO(text), dtype=object, skipinitialspace=True)
     except ValidationError:
         raise
