@@ -85,15 +85,32 @@ def test_forecast(case, capsys, tmp_path):
     assert (tmp_path / "out.xlsx").exists() == (code == 0)  # nothing half-written on failure
 
 
-@pytest.mark.parametrize("case", params("upload", [c for c in CASES if c["kind"] != "actuals"]))
-def test_app_upload(case):
+def upload(reader, case) -> None:
     data = (HERE / "files" / case["file"]).read_bytes()
-    up = check_upload(case["file"], data, pp.load_region(), kind=case["kind"])
+    up = reader(case["file"], data, pp.load_region(), kind=case["kind"])
     text = "\n".join([str(p) for p in up.problems] + up.warnings)
     check(text, case)
     assert bool(up.problems) == (case["file"] not in WARNING_ONLY)
     if up.problems:
         assert all(p.file == case["file"] for p in up.problems), "the app names the uploaded file"
+
+
+@pytest.mark.parametrize("case", params("upload", [c for c in CASES if c["kind"] != "actuals"]))
+def test_app_upload(case):
+    upload(check_upload, case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] != "actuals"], ids=lambda c: c["file"])
+def test_library_upload(case, tmp_path, monkeypatch):
+    """The library's upload entry point (placeplan.io.upload.check_upload, for the app to call):
+    every case refused with its message, and no temporary file left behind."""
+    import tempfile
+
+    from placeplan.io.upload import check_upload as library_check
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    upload(library_check, case)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.get("not_wired")], ids=lambda c: c["file"])
