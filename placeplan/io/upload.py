@@ -54,7 +54,7 @@ def check_upload(name: str, data: bytes, region: Region, kind: str | None = None
         From the extension when omitted (``.gpkg`` region, ``.json`` scenario, else sites).
     """
     import placeplan.io.bundle as bundle
-    from placeplan.io.store import import_scenario
+    from placeplan.io.scenario_file import import_scenario
     from placeplan.io.tables import placement_warnings, read_sites, with_sites
 
     suffix = Path(name).suffix.lower()
