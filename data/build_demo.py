@@ -2,9 +2,9 @@
 
 Usage (from the repository root, with ``../shared/data/raw`` beside it)::
 
-    .venv/bin/python data/build_demo.py [--raw ../shared/data/raw] [--out data/demo_region.gpkg]
+    .venv/bin/python data/build_demo.py [--raw ../shared/data/raw] [--out placeplan/data/demo_region.gpkg]
 
-Writes ``data/demo_region.gpkg`` and ``data/demo_build_report.csv`` (every row that could
+Writes ``placeplan/data/demo_region.gpkg`` (package data) and ``data/demo_build_report.csv`` (every row that could
 not be placed or read, and every exception to the checks).  The same inputs give the same
 tables.  Sources, licences and every choice made are in ``docs/data.md``.
 """
@@ -497,7 +497,7 @@ def table_digest(path: Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--raw", type=Path, default=ROOT.parent / "shared" / "data" / "raw")
-    ap.add_argument("--out", type=Path, default=ROOT / "data" / "demo_region.gpkg")
+    ap.add_argument("--out", type=Path, default=ROOT / "placeplan" / "data" / "demo_region.gpkg")
     args = ap.parse_args(argv)
     if not args.raw.exists():
         print(f"raw data not found at {args.raw}; pass --raw", file=sys.stderr)

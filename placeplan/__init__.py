@@ -57,7 +57,9 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
         Naming each site edit, new site, row or setting that is not allowed, or a site,
         council or planning area the region lacks.
     """
-    problems = check_scenario(scenario)
+    from placeplan.io.scenario_rows import check_against_region
+
+    problems = check_scenario(scenario) or check_against_region(region, scenario)
     if problems:
         raise ValidationError(problems)
     return _apply_scenario(region, scenario)

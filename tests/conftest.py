@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.request
 
@@ -10,6 +11,10 @@ import pytest
 
 from placeplan import testing
 from placeplan.testing import A_BOX, B_BOX, X0, Y0, gdf, tiny_frames  # noqa: F401  (tests import them from here)
+
+# The app under test starts new scenario stores in temporary folders: say so explicitly
+# (a store that does not exist is created only when asked; see docs/security.md).
+os.environ.setdefault("PLACEPLAN_STORE_CREATE", "1")
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def test_roles_file_problems_are_named(tmp_path):
     with pytest.raises(pp.ValidationError) as exc:
         read_roles(bad)
     msgs = [str(p) for p in exc.value.problems]
-    assert f"{bad}, layer roles, row 2, column email: 'not-an-email' is not an email address" in msgs
+    assert "roles.csv, layer roles, row 2, column email: 'not-an-email' is not an email address" in msgs
     assert any("row 3, column role: 'wizard' is not one of" in m for m in msgs)
     assert any("row 3, column council_code: value is missing" in m for m in msgs)
 

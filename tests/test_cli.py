@@ -54,7 +54,7 @@ def test_forecast_csv_and_scenario(tmp_path):
 
 
 def test_validate_exit_codes(tmp_path):
-    ok = run("validate", "data/demo_region.gpkg")
+    ok = run("validate", "placeplan/data/demo_region.gpkg")
     assert ok.returncode == 0 and "valid region bundle" in ok.stdout
     bad = tmp_path / "bad.gpkg"
     bad.write_text("hello")

@@ -34,6 +34,15 @@ def cached_demo(monkeypatch):
     monkeypatch.setattr(pp, "load_region", load)
 
 
+def params(path: str, cases: list[dict]) -> list:
+    """Cases as parameters; a path not yet wired to the check (``not_wired``, see
+    make_corpus.NOT_WIRED) is a strict xfail, so wiring it makes the test say so."""
+    # forecast runs are not repeated for them (each is a whole forecast); validate's strict xfail says when wired
+    mark = pytest.mark.xfail(strict=True, run=path != "forecast",
+                             reason=f"{path} not yet wired to placeplan.io.scenario_rows (issue #15)")
+    return [pytest.param(c, id=c["file"], marks=[mark] if path in c.get("not_wired", ()) else []) for c in cases]
+
+
 def run_cli(capsys, *args) -> tuple[int, str]:
     code = cli.main(list(args))
     out = capsys.readouterr()
@@ -47,7 +56,7 @@ def check(text: str, case: dict) -> None:
 
 
 def test_corpus_is_large_enough_and_current():
-    assert len(CASES) >= 30
+    assert len(CASES) >= 80
     kinds = {c["kind"] for c in CASES}
     assert {"sites", "region", "scenario", "actuals"} <= kinds
     exts = {Path(c["file"]).suffix for c in CASES}
@@ -55,7 +64,7 @@ def test_corpus_is_large_enough_and_current():
     assert sorted(p.name for p in (HERE / "files").iterdir()) == sorted(c["file"] for c in CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+@pytest.mark.parametrize("case", params("validate", CASES))
 def test_validate(case, capsys):
     path = str(HERE / "files" / case["file"])
     if case["kind"] == "actuals":
@@ -66,7 +75,7 @@ def test_validate(case, capsys):
     assert code == (0 if case["file"] in WARNING_ONLY else 1)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] != "actuals"], ids=lambda c: c["file"])
+@pytest.mark.parametrize("case", params("forecast", [c for c in CASES if c["kind"] != "actuals"]))
 def test_forecast(case, capsys, tmp_path):
     path = str(HERE / "files" / case["file"])
     flag = {"sites": "--sites", "region": "--region", "scenario": "--scenario"}[case["kind"]]
@@ -76,15 +85,59 @@ def test_forecast(case, capsys, tmp_path):
     assert (tmp_path / "out.xlsx").exists() == (code == 0)  # nothing half-written on failure
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] != "actuals"], ids=lambda c: c["file"])
-def test_app_upload(case):
+def upload(reader, case) -> None:
     data = (HERE / "files" / case["file"]).read_bytes()
-    up = check_upload(case["file"], data, pp.load_region(), kind=case["kind"])
+    up = reader(case["file"], data, pp.load_region(), kind=case["kind"])
     text = "\n".join([str(p) for p in up.problems] + up.warnings)
     check(text, case)
     assert bool(up.problems) == (case["file"] not in WARNING_ONLY)
     if up.problems:
         assert all(p.file == case["file"] for p in up.problems), "the app names the uploaded file"
+
+
+@pytest.mark.parametrize("case", params("upload", [c for c in CASES if c["kind"] != "actuals"]))
+def test_app_upload(case):
+    upload(check_upload, case)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] != "actuals"], ids=lambda c: c["file"])
+def test_library_upload(case, tmp_path, monkeypatch):
+    """The library's upload entry point (placeplan.io.upload.check_upload, for the app to call):
+    every case refused with its message, and no temporary file left behind."""
+    import tempfile
+
+    from placeplan.io.upload import check_upload as library_check
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    upload(library_check, case)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.get("not_wired")], ids=lambda c: c["file"])
+def test_scenario_rows_in_the_library(case, tmp_path):
+    """Every scenario-row case is refused by the library entry points the app and CLI are to call:
+    import_scenario with the region, and the store's save."""
+    from placeplan.io.store import ScenarioStore, import_scenario
+
+    data = (HERE / "files" / case["file"]).read_bytes()
+    with pytest.raises(pp.ValidationError) as exc:
+        import_scenario(data, case["file"], region=pp.load_region())
+    check(str(exc.value), case)
+    store = ScenarioStore(tmp_path / "s.sqlite", create=True, base=pp.load_region())
+    with pytest.raises(pp.ValidationError) as exc:  # the store refuses to keep what forecast could not run
+        store.save(pp.Scenario.from_dict(json.loads(data), case["file"]), "alice")
+    assert case["expect"][0] in str(exc.value)
+
+
+def test_bounded_time_for_hostile_files():
+    """The recursive-view GeoPackage and the XLSX zip bomb are refused in well under 10 s."""
+    import time
+
+    for name in ("recursive_view.gpkg", "xlsx_bomb.xlsx"):
+        t = time.monotonic()
+        out = subprocess.run([sys.executable, "-m", "placeplan", "validate", str(HERE / "files" / name)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 1 and time.monotonic() - t < 10, (name, out.stderr)
 
 
 def test_huge_files_are_refused(tmp_path, capsys):

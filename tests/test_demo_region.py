@@ -17,7 +17,7 @@ from placeplan.model import population as pop
 from placeplan.model.index import region_index
 
 ROOT = Path(__file__).resolve().parent.parent
-BUNDLE = ROOT / "data" / "demo_region.gpkg"
+BUNDLE = ROOT / "placeplan" / "data" / "demo_region.gpkg"
 REPORT = pd.read_csv(ROOT / "data" / "demo_build_report.csv", dtype=str)
 RAW = ROOT.parent / "shared" / "data" / "raw"
 needs_raw = pytest.mark.skipif(not RAW.exists(), reason="../shared/data/raw is not beside the checkout")

@@ -63,7 +63,7 @@ def test_good_site_edits_pass_and_forecast():
     ({"dwellings": 1e308}, "add_sites.dwellings", "above the maximum"),
     ({"share_houses": 9}, "add_sites.share_houses", "above the maximum 1"),
     ({"first_year": -5}, "add_sites.first_year", "below the minimum 1900"),
-    ({"easting": 1e9}, "add_sites.easting", "outside Great Britain"),
+    ({"easting": 1e9}, "add_sites.easting", "above the maximum"),
     ({"easting": "east"}, "add_sites.easting", "'east' is not a number"),
     ({"status": "built-ish"}, "add_sites.status", "is not one of"),
     ({"colour": "red"}, "colour", "unknown field of a new site"),
@@ -71,14 +71,18 @@ def test_good_site_edits_pass_and_forecast():
 def test_new_sites_are_checked_like_a_sites_file(row, column, words):
     site = {"site_id": "N1", "council_code": "A", "dwellings": 50, "easting": 401000, "northing": 201000, **row}
     (p,) = problems_of(scenario_from_dict, {"add_sites": [site]}, "s.json")
-    assert (p.row, p.column) == (0, column) and words in p.message
+    if "." not in column:  # the scenario document's own shape (Scenario.from_dict)
+        assert p.column == column and words in p.message
+        return
+    layer, name = column.split(".", 1)  # the sites layer's own check: list, row from 1, column
+    assert (p.layer, p.row, p.column) == (layer, 1, name) and words in p.message
 
 
 @pytest.mark.parametrize("key, row, column, words", [
     ("capacity_changes", {"planning_area_code": "PA1", "phase": "primary", "academic_year": "2017/18", "places": "lots"},
      "capacity_changes.places", "'lots' is not a number"),
     ("capacity_changes", {"planning_area_code": "PA1", "phase": "primary", "places": 30},
-     "capacity_changes.academic_year", "a row needs this"),
+     "capacity_changes.academic_year", "required column is missing"),
     ("capacity_changes", {"planning_area_code": "PA1", "phase": "primary", "academic_year": "next year", "places": 30},
      "capacity_changes.academic_year", "not an academic year"),
     ("costs", {"council_code": "A", "phase": "primary", "project_type": "expansion", "cost_per_place": "cheap"},
@@ -90,7 +94,8 @@ def test_new_sites_are_checked_like_a_sites_file(row, column, words):
 ])
 def test_rows_are_checked_with_their_layer(key, row, column, words):
     (p,) = problems_of(scenario_from_dict, {key: [row]})
-    assert (p.row, p.column) == (0, column) and words in p.message
+    layer, name = column.split(".", 1)  # the layer's own check: list, row from 1 (None: whole column), column
+    assert (p.layer, p.row in (1, None), p.column) == (layer, True, name) and words in p.message
 
 
 def test_json_deeper_than_the_cap_is_refused_without_recursion():
@@ -151,4 +156,5 @@ def test_model_from_dict_still_checks_shape_and_settings():
 def test_codes_the_region_lacks_are_refused_when_applied(doc, column):
     scenario = scenario_from_dict(doc)
     (p,) = problems_of(pp.apply_scenario, tiny_region(), scenario)
-    assert p.column == column and ("not in the region" in p.message or "unknown council" in p.message)
+    assert column.endswith(p.column) and ("not in the region" in p.message or "unknown council" in p.message
+                                          or "of the region" in p.message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pyogrio
 
 from placeplan.errors import Problem, ValidationError
 from placeplan.io.schema import LAYERS
-from placeplan.io.validate import check_layer, check_references
+from placeplan.io.validate import check_layer, check_references, duplicate_rows
 from placeplan.model.geography import place
 from placeplan.model.region import SPATIAL_LAYERS, Region
 
@@ -22,15 +23,12 @@ MAX_BYTES = 2 * 1024**3
 
 
 def demo_region_path() -> Path:
-    """Path of the embedded demo region (``data/demo_region.gpkg`` beside the package)."""
+    """Path of the embedded demo region (``placeplan/data/demo_region.gpkg``, package data:
+    every install carries it)."""
     env = os.environ.get("PLACEPLAN_DEMO_REGION")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "data" / DEMO_FILE, here.parent / "data" / DEMO_FILE):
-        if candidate.exists():
-            return candidate
-    return here.parent / "data" / DEMO_FILE
+    return Path(__file__).resolve().parent.parent / "data" / DEMO_FILE
 
 
 def _fail(file: str, message: str, layer: str = "") -> ValidationError:
@@ -52,11 +50,54 @@ def _open(path: Path) -> dict[str, str | None]:
         head = fh.read(16)
     if not head.startswith(b"SQLite format 3"):
         raise _fail(file, "not a GeoPackage (an SQLite file); is the extension right?")
+    check_sqlite_is_data(path, file)
     try:
         listed = pyogrio.list_layers(path)
     except Exception as exc:  # pyogrio raises several types for broken files
         raise _fail(file, f"cannot be read as a GeoPackage: {exc}") from None
     return {str(name): gtype for name, gtype in listed}
+
+
+#: trigger names the GeoPackage standard and GDAL create (tile matrix checks, R-tree, feature counts)
+STANDARD_TRIGGER = re.compile(r"^(gpkg_|rtree_|trigger_(insert|delete)_feature_count_)")
+#: seconds an uploaded GeoPackage's own SQL may run while it is inspected
+SQL_SECONDS = 5.0
+
+
+def check_sqlite_is_data(path: Path, file: str) -> None:
+    """Refuse a GeoPackage whose layers could run code when read: SQL views (a recursive view
+    never ends) and triggers. Only ``sqlite_master`` is read, read-only, with a time limit;
+    nothing in the file is executed."""
+    import sqlite3
+    import time
+
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise _fail(file, f"cannot be read as a GeoPackage: {exc}") from None
+    deadline = time.monotonic() + SQL_SECONDS
+    db.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        rows = db.execute("SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger')").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise _fail(file, f"took more than {SQL_SECONDS:g} s to inspect; refused") from None
+        raise _fail(file, f"cannot be read as a GeoPackage: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise _fail(file, f"cannot be read as a GeoPackage: {exc}") from None
+    finally:
+        db.close()
+    views = sorted(name for kind, name in rows if kind == "view")
+    # The GeoPackage standard's own triggers (they fire only on writes; files are opened read-only)
+    triggers = sorted(name for kind, name in rows if kind == "trigger" and not STANDARD_TRIGGER.match(name))
+    problems = [Problem(file, name if name in LAYERS else "", None, None,
+                        f"{name!r} is an SQL view, not a table: a region bundle holds data only; "
+                        "save the layer as a table") for name in views]
+    if triggers:
+        problems.append(Problem(file, "", None, None, f"the file has SQL triggers ({', '.join(triggers[:5])}): "
+                                                      "a region bundle holds data only; remove them"))
+    if problems:
+        raise ValidationError(problems)
 
 
 def read_layer_frame(path: Path, layer: str) -> pd.DataFrame:
@@ -127,6 +168,12 @@ def region_from_frames(raw: dict[str, pd.DataFrame], source: str = "") -> Region
     return prepare_region(frames, source=source)
 
 
+#: layers whose rows must not repeat: a key, or None for the whole row (a repeated capacity
+#: change or funding row would be counted twice)
+UNIQUE_ROWS = {"costs": ["council_code", "phase", "project_type"], "capacity_changes": None, "funding": None,
+               "flows": ["from_planning_area", "to_planning_area", "phase"], "yields": ["phase", "dimension", "category"]}
+
+
 def check_consistency(frames: dict[str, pd.DataFrame], file: str = "") -> list[Problem]:
     """Checks across rows and layers that the schema alone cannot make."""
     problems: list[Problem] = []
@@ -181,6 +228,10 @@ def check_consistency(frames: dict[str, pd.DataFrame], file: str = "") -> list[P
             bad = _numbers(sites["first_year"]) < base_year - 1
             for r in np.flatnonzero(bad)[:20]:
                 problems.append(Problem(file, "sites", int(r) + 1, "first_year", f"year {int(sites['first_year'].iloc[r])} is before the base year {base_year}"))
+    for name, key in UNIQUE_ROWS.items():
+        f = frames.get(name)
+        if f is not None and len(f):
+            problems.extend(duplicate_rows(f, key or [c.name for c in LAYERS[name].columns], name, file))
     yields = frames.get("yields")
     if yields is not None and len(yields):
         if not ((yields["phase"] == "primary") & (yields["dimension"] == "all")).any():

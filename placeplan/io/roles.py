@@ -8,6 +8,7 @@ only), ``admin`` (everything, every council). ``council_code`` ``*`` means every
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,12 +40,23 @@ def roles_path() -> Path | None:
 
 
 def read_roles(path: str | os.PathLike) -> dict[str, frozenset]:
-    """email (lower case) -> grants. Raises ValidationError naming row and column."""
-    table = read_table(path)
+    """email (lower case) -> grants.
+
+    Raises
+    ------
+    ValidationError
+        Naming the roles file by its file name (never the server's path), the line (row 2 is
+        the first under the header), the column and, for a role, the roles allowed.
+    """
+    file = Path(path).name
+    try:
+        table = read_table(path)
+    except ValidationError as exc:
+        raise ValidationError([dataclasses.replace(p, file=file, layer="roles") for p in exc.problems]) from None
     problems = []
     for col in ("email", "council_code", "role"):
         if col not in table.columns:
-            problems.append(Problem(str(path), "roles", None, col, "required column is missing"))
+            problems.append(Problem(file, "roles", None, col, "required column is missing"))
     if problems:
         raise ValidationError(problems)
     out: dict[str, set] = {}
@@ -52,11 +64,11 @@ def read_roles(path: str | os.PathLike) -> dict[str, frozenset]:
         email, council, role = (_text(v) for v in (row.email, row.council_code, row.role))
         email = email.lower()
         if "@" not in email:
-            problems.append(Problem(str(path), "roles", i, "email", f"{row.email!r} is not an email address"))
+            problems.append(Problem(file, "roles", i, "email", f"{row.email!r} is not an email address"))
         if role not in ROLES:
-            problems.append(Problem(str(path), "roles", i, "role", f"{role!r} is not one of {', '.join(ROLES)}"))
+            problems.append(Problem(file, "roles", i, "role", f"{role!r} is not one of {', '.join(ROLES)}"))
         if not council:
-            problems.append(Problem(str(path), "roles", i, "council_code", "value is missing (use * for every council)"))
+            problems.append(Problem(file, "roles", i, "council_code", "value is missing (use * for every council)"))
         out.setdefault(email, set()).add((council, role))
     if problems:
         raise ValidationError(problems)

@@ -16,13 +16,12 @@ import json
 import re
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from placeplan.errors import Problem, ValidationError
 from placeplan.io.schema import LAYERS, Column
-from placeplan.io.validate import check_geometry, coerce_column
+from placeplan.io.validate import coerce_column
 from placeplan.model.scenario import Scenario
 from placeplan.model.settings import setting
 
@@ -46,9 +45,7 @@ MAX_JSON_DEPTH = 32
 
 LAYER = "scenario"
 #: Scenario lists of rows and the bundle layer whose schema checks them.
-ROW_LAYERS = {"add_sites": "sites", "costs": "costs", "capacity_changes": "capacity_changes", "funding": "funding"}
 #: Columns a scenario row may leave out because applying it fills them in.
-FILLED_IN = {"costs": ("location_factor", "price_base"), "add_sites": ("site", "status", "first_year", "build_rate")}
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 
 
@@ -186,50 +183,10 @@ def _check_scenario(scenario: Scenario, file: str) -> list[Problem]:
         for pos, msg in _check_values([v for _, v in items], columns[k], file):
             where = f"edit_sites.{items[pos][0]}.{k}" if pos is not None else f"edit_sites.*.{k}"
             problems.append(Problem(file, LAYER, None, where, msg))
-    for key, layer_name in ROW_LAYERS.items():
-        rows = getattr(scenario, key)
-        if rows:
-            problems += _check_rows(key, rows, LAYERS[layer_name], file)
-    return problems
+    # new sites, capacity, cost and funding rows: the bundle's own layer check, once
+    from placeplan.io.scenario_rows import check_scenario_rows
 
-
-def _check_rows(key: str, rows: list[dict], layer, file: str) -> list[Problem]:
-    problems: list[Problem] = []
-    cols = {c.name: c for c in layer.columns}
-    if key == "add_sites":
-        cols.update({n: Column(n, "float", "EPSG:27700 metres") for n in ("easting", "northing")})
-    optional = FILLED_IN.get(key, ())
-    for name, col in cols.items():
-        given = [(i, r[name]) for i, r in enumerate(rows) if name in r]
-        if key != "add_sites" and col.required and name not in optional and len(given) < len(rows):
-            missing = [i for i, r in enumerate(rows) if name not in r]
-            problems += [Problem(file, LAYER, i, f"{key}.{name}", "a row needs this") for i in missing[:20]]
-        if not given or (col.nullable and all(v is None for _, v in given)):
-            continue
-        if col.nullable:
-            given = [(i, v) for i, v in given if v is not None]
-        for pos, msg in _check_values([v for _, v in given], col, file):
-            problems.append(Problem(file, LAYER, given[pos][0] if pos is not None else None, f"{key}.{name}", msg))
-    if key != "add_sites":
-        for i, r in enumerate(rows):
-            for name in r:
-                if name not in cols:
-                    problems.append(Problem(file, LAYER, i, f"{key}.{name}",
-                                            f"unknown column; known: {', '.join(cols)}"))
-    elif not problems:
-        problems += _check_points(rows, file)
-    return problems
-
-
-def _check_points(rows: list[dict], file: str) -> list[Problem]:
-    """New sites' coordinates checked as the sites layer's geometry (inside Great Britain)."""
-    at = [i for i, r in enumerate(rows) if "easting" in r and "northing" in r]
-    if not at:
-        return []
-    xy = np.array([[float(rows[i]["easting"]), float(rows[i]["northing"])] for i in at])
-    frame = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=27700)
-    found = check_geometry(frame, LAYERS["sites"], file, 0)
-    return [Problem(file, LAYER, at[p.row] if p.row is not None else None, "add_sites.easting", p.message) for p in found]
+    return problems + check_scenario_rows(scenario, file)
 
 
 def scenario_from_dict(doc: object, file: str = "") -> Scenario:
@@ -277,9 +234,18 @@ def export_scenario(scenario: Scenario, meta: dict | None = None) -> str:
     return json.dumps(doc, indent=2, sort_keys=True)
 
 
-def import_scenario(text: str | bytes, file: str = "uploaded scenario") -> Scenario:
-    """Read an exported scenario file (ValidationError naming the problem otherwise)."""
-    return scenario_from_json(text, file)
+def import_scenario(text: str | bytes, file: str = "uploaded scenario", region=None) -> Scenario:
+    """Read an exported scenario file, checked against ``region`` when given
+    (:func:`placeplan.io.scenario_rows.check_against_region`); ValidationError naming the
+    problem otherwise."""
+    scenario = scenario_from_json(text, file)
+    if region is not None:
+        from placeplan.io.scenario_rows import check_against_region
+
+        problems = check_against_region(region, scenario, file)
+        if problems:
+            raise ValidationError(problems)
+    return scenario
 
 
 def write_scenario(scenario: Scenario, path: str | Path, meta: dict | None = None) -> Path:

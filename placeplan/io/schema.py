@@ -9,6 +9,12 @@ from placeplan.model.scenario import STATUSES  # noqa: F401  (re-exported for th
 
 PROJECT_TYPES = ("expansion", "new_school", "temporary", "removal")
 SCHOOL_PHASES = ("primary", "secondary", "middle", "all_through", "special", "other")
+#: plausibility bounds (a typo or a hostile value beyond these would swamp every total)
+MAX_PLACES = 10_000  # one capacity change: ten 1,000-place schools
+MAX_COST_PER_PLACE = 250_000.0  # pounds; DfE scorecards are about £20k-£40k a place
+MAX_AMOUNT = 10_000_000_000.0  # pounds of funding in one row
+#: a site may lie this far outside every planning area of its region (further is a wrong coordinate)
+MAX_SITE_DISTANCE_M = 5_000.0
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ LAYERS: dict[str, Layer] = {
                 Column("status", "str", "planning status", choices=STATUSES),
                 Column("first_year", "int", "academic year (start year, e.g. 2019 for 2019/20) of first completions",
                        min=1900, max=2200),
-                Column("build_rate", "float", "dwellings completed a year (0: all in one year)", min=0),
+                Column("build_rate", "float", "dwellings completed a year (0: all in one year)", min=0, max=100_000),
                 Column("share_houses", "float", "share of houses (rest flats), 0-1", required=False, nullable=True,
                        min=0, max=1),
                 Column("affordable_share", "float", "share of affordable homes, 0-1", required=False, nullable=True,
@@ -155,7 +161,7 @@ LAYERS: dict[str, Layer] = {
                 Column("council_code", "str", "council", ref="councils.council_code"),
                 Column("phase", "str", "phase", choices=PHASES),
                 Column("project_type", "str", "expansion, new_school or temporary", choices=PROJECT_TYPES),
-                Column("cost_per_place", "float", "pounds per place before the location factor", min=0),
+                Column("cost_per_place", "float", "pounds per place before the location factor", min=0, max=MAX_COST_PER_PLACE),
                 Column("location_factor", "float", "regional factor (1 if already adjusted)", min=0, max=5),
                 Column("price_base", "str", "price base of the cost, e.g. 2024/25"),
                 Column("source", "str", "source", required=False, nullable=True),
@@ -168,7 +174,7 @@ LAYERS: dict[str, Layer] = {
                 Column("planning_area_code", "str", "area", ref="planning_areas.planning_area_code"),
                 Column("phase", "str", "primary or secondary", choices=("primary", "secondary")),
                 Column("academic_year", "year", "first academic year the change is in force, e.g. 2018/19"),
-                Column("places", "float", "places added (negative for a removal)"),
+                Column("places", "float", "places added (negative for a removal)", min=-MAX_PLACES, max=MAX_PLACES),
                 Column("project_type", "str", "type", choices=PROJECT_TYPES, required=False, nullable=True),
                 Column("description", "str", "what it is", required=False, nullable=True),
             ),
@@ -192,7 +198,7 @@ LAYERS: dict[str, Layer] = {
                 Column("council_code", "str", "council", ref="councils.council_code"),
                 Column("academic_year", "year", "academic year"),
                 Column("source", "str", "basic_need or other", choices=("basic_need", "other")),
-                Column("amount", "float", "pounds", min=0),
+                Column("amount", "float", "pounds", min=0, max=MAX_AMOUNT),
                 Column("description", "str", "what it is", required=False, nullable=True),
             ),
             required=False,
@@ -251,7 +257,7 @@ LAYERS: dict[str, Layer] = {
             "Recent completions a year per council, for netting the trend's past building.",
             (
                 Column("council_code", "str", "council", ref="councils.council_code", unique=True),
-                Column("dwellings_per_year", "float", "completions a year", min=0),
+                Column("dwellings_per_year", "float", "completions a year", min=0, max=100_000),
             ),
             required=False,
         ),

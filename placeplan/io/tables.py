@@ -23,6 +23,8 @@ from placeplan.model.region import Region
 
 YEAR_COLUMN = re.compile(r"^\s*(\d{4})\s*[/-]\s*(\d{2})\s*$")
 MAX_TABLE_BYTES = 50 * 1024**2
+#: an XLSX's parts, unpacked (openpyxl holds a sheet's XML: ~20 bytes of memory per byte)
+MAX_UNZIPPED_BYTES = 10 * 1024**2
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -42,6 +44,9 @@ def read_table(path: str | os.PathLike, sheet: str | int = 0) -> pd.DataFrame:
         if suffix in (".xlsx", ".xlsm"):
             if not zipfile.is_zipfile(path):
                 raise ValidationError([Problem(file, "", None, None, "not an XLSX workbook (not a zip file); is the extension right?")])
+            check_unzipped_size(path, file)
+            header = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1, dtype=object, engine="openpyxl")
+            check_header(list(header.iloc[0]) if len(header) else [], file)
             return pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
         if suffix in (".csv", ".txt"):
             raw = path.read_bytes()
@@ -53,8 +58,14 @@ def read_table(path: str | os.PathLike, sheet: str | int = 0) -> pd.DataFrame:
                 line = raw[: exc.start].count(b"\n") + 1
                 raise ValidationError([Problem(file, "", line - 1 if line > 1 else None, None,
                                                f"line {line} is not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8")]) from None
+            import csv
             from io import StringIO
 
+            try:
+                first = next(csv.reader(StringIO(text[:1_000_000], newline="")), [])
+            except csv.Error:
+                first = []  # pandas says what is wrong with the file
+            check_header(first, file)
             return pd.read_csv(StringIO(text), dtype=object, skipinitialspace=True)
     except ValidationError:
         raise
@@ -62,6 +73,35 @@ def read_table(path: str | os.PathLike, sheet: str | int = 0) -> pd.DataFrame:
         raise ValidationError([Problem(file, "", None, None, f"cannot be read: {exc}")]) from None
     raise ValidationError([Problem(file, "", None, None, f"unsupported file type {suffix!r}: use .csv or .xlsx for sites, "
                                                        ".gpkg for a region, .json for a scenario")])
+
+
+def check_unzipped_size(path: Path, file: str) -> None:
+    """Refuse a workbook that would inflate past :data:`MAX_UNZIPPED_BYTES` (a "zip bomb": a
+    small file of highly compressed XML). Reads only the zip's central directory."""
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+    total = sum(i.file_size for i in infos)
+    if len(infos) > 10_000 or total > MAX_UNZIPPED_BYTES:
+        raise ValidationError([Problem(file, "", None, None,
+                                       f"the workbook unpacks to {total / 1024**2:,.0f} MB in {len(infos)} parts; the limit "
+                                       f"is {MAX_UNZIPPED_BYTES // 1024**2} MB: save only the sites sheet, or as CSV")])
+
+
+def check_header(names: list, file: str) -> None:
+    """Refuse a header that names a column twice (the second would silently be ignored)."""
+    seen: dict[str, int] = {}
+    problems = []
+    for i, name in enumerate(names):
+        if name is None or (isinstance(name, float) and name != name):
+            continue
+        key = str(name).strip().lower()
+        if key and key in seen:
+            problems.append(Problem(file, "", 1, str(name).strip(),
+                                    f"column {str(name).strip()!r} appears twice in the header (columns {seen[key] + 1} "
+                                    f"and {i + 1}): keep one"))
+        seen.setdefault(key, i)
+    if problems:
+        raise ValidationError(problems)
 
 
 def sites_from_table(table: pd.DataFrame, file: str = "", layer: str = "sites") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:

@@ -12,6 +12,12 @@ from placeplan.model.constants import parse_academic_year
 from placeplan.model.util import member
 
 MAX_PER_COLUMN = 20
+#: academic years a file may name (start years)
+YEARS = (1900, 2200)
+#: free-text columns may hold tabs and line breaks; no other text may hold a control character
+FREE_TEXT = ("notes", "description", "source")
+CONTROL = r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+FREE_TEXT_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 BNG = 27700
 
 
@@ -68,10 +74,14 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
         years = raw.map(_to_year).astype(float)
         report(np.isinf(years.to_numpy()), lambda v: f"{v!r} is not an academic year like 2024/25")
         out = years.where(~np.isinf(years), np.nan)
+        report(((out < YEARS[0]) | (out > YEARS[1])).to_numpy(),
+               lambda v: f"{v!r} is not an academic year between {YEARS[0]} and {YEARS[1]}")
     elif col.kind == "bool":
         out = raw.astype("string").str.lower().isin(["1", "true", "yes", "y"])
     else:
         out = raw.astype("string").str.strip()
+        control = out.str.contains(FREE_TEXT_CONTROL if col.name in FREE_TEXT else CONTROL, regex=True).fillna(False)
+        report(control.to_numpy(), lambda v: f"{v!r} holds a control character: remove it")
         if col.choices:
             bad = ~missing & ~out.isin(col.choices).fillna(False)
             report(bad.to_numpy(), lambda v: f"{v!r} is not one of {', '.join(col.choices)}")
@@ -80,6 +90,12 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
     if col.unique:
         dup = out.duplicated(keep="first") & ~missing
         report(dup.to_numpy(), lambda v: f"duplicate {v!r}: must be unique")
+        if col.kind == "str":  # 'mk1' and 'MK1' are one site to a reader (and to a case-blind lookup)
+            folded = out.str.casefold()
+            case = folded.duplicated(keep="first") & ~dup & ~missing
+            first = dict(zip(folded[~folded.duplicated()], out[~folded.duplicated()]))
+            report(case.to_numpy(), lambda v: f"{v!r} differs from {first.get(str(v).casefold())!r} only in case: "
+                                              "ids must be unique ignoring case")
     return out, problems
 
 
@@ -117,9 +133,26 @@ def check_layer(frame: pd.DataFrame, layer: Layer | str, file: str = "", row_off
         converted, found = coerce_column(out, col, layer.name, file, row_offset)
         out[col.name] = converted
         problems.extend(found)
+    for group in SHARES.get(layer.name, ()):
+        problems.extend(check_shares(out, group, layer.name, file, row_offset))
     if layer.geometry:
         problems.extend(check_geometry(out, layer, file, row_offset))
     return out, problems
+
+
+#: columns whose shares of one whole must not add up to more than 1
+SHARES = {"sites": (("share_1bed", "share_2bed", "share_3bed", "share_4bed"),)}
+
+
+def check_shares(frame: pd.DataFrame, columns: tuple[str, ...], layer: str, file: str, row_offset: int) -> list[Problem]:
+    """Rows whose shares of one whole (e.g. homes by bedrooms) add up to more than 1."""
+    present = [c for c in columns if c in frame]
+    if not present:
+        return []
+    total = frame[present].apply(pd.to_numeric, errors="coerce").astype(float).sum(axis=1, min_count=1)
+    bad = (total > 1 + 1e-6).to_numpy()
+    return [Problem(file, layer, int(r) + row_offset, present[0],
+                    f"{', '.join(present)} add up to {total.iloc[r]:g}, more than 1") for r in np.flatnonzero(bad)[:MAX_PER_COLUMN]]
 
 
 def _similar(a: str, b: str) -> bool:
@@ -193,3 +226,15 @@ def check_references(frames: dict[str, pd.DataFrame], file: str = "") -> list[Pr
                 problems.append(Problem(file, name, int(r) + 1, col.name,
                                         f"{values.iloc[r]!r} is not a {ref_col} in layer {ref_layer}"))
     return problems
+
+
+def duplicate_rows(frame: pd.DataFrame, key: list[str], layer: str, file: str = "", row_offset: int = 1) -> list[Problem]:
+    """Rows repeating an earlier row's ``key`` (ignoring case): a repeated capacity or funding
+    row would be counted twice by the forecast, a repeated cost key would be ambiguous."""
+    if not len(frame):
+        return []
+    text = frame[key].astype("string").fillna("").apply(lambda s: s.str.strip().str.casefold())
+    dup = text.duplicated(keep="first").to_numpy()
+    what = "the same " + ", ".join(key) if len(key) < len(frame.columns) else "the same values"
+    return [Problem(file, layer, int(r) + row_offset, key[0], f"repeats {what} as an earlier row: give each once")
+            for r in np.flatnonzero(dup)[:MAX_PER_COLUMN]]
