@@ -61,6 +61,8 @@ def region() -> pp.Region:
 def region_key() -> str:
     """What the caches know the session's region by: its bundle, or a fresh id per upload."""
     region()
+    if Key.REGION_KEY not in st.session_state:  # a region put in the state without one
+        st.session_state[Key.REGION_KEY] = f"upload:{uuid.uuid4().hex}"
     return st.session_state[Key.REGION_KEY]
 
 
@@ -188,7 +190,12 @@ def store() -> ScenarioStore:
 # --------------------------------------------------------------------------- results
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+#: Forecasts kept: more than the sessions one app process serves at once (about 20, see
+#: benchmarks/bench_sessions.py), each with its scenario and the base.
+FORECASTS_KEPT = 48
+
+
+@st.cache_resource(max_entries=FORECASTS_KEPT, show_spinner=False)
 def _forecast(region_key: str, name: str, digest: str, _region: pp.Region, _scenario: Scenario | None) -> pp.Results:
     return pp.forecast(_region, _scenario)
 

@@ -40,6 +40,23 @@ def forms_of_entry(places, phase) -> np.ndarray:
     return np.asarray(places, dtype=float) / per_fe
 
 
+def _peak_arrays(shortfall: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Councils (sorted), and per council x area phase: peak places needed, areas short."""
+    council_codes, councils = pd.factorize(shortfall["council"], sort=True)
+    phase_codes = pd.Index(AREA_PHASES).get_indexer(shortfall["phase"].to_numpy(dtype=object))
+    group = council_codes * len(AREA_PHASES) + phase_codes
+    n_group = len(councils) * len(AREA_PHASES)
+    area_codes, _ = pd.factorize(shortfall["planning_area_code"])
+    needed = shortfall["places_needed"].to_numpy(dtype=float)
+    peak = _peaks(group, area_codes, needed, pd.RangeIndex(n_group)).to_numpy()
+    short = np.zeros(area_codes.max() + 1 if len(area_codes) else 0)
+    short[area_codes[needed > 0]] = 1.0
+    first = np.zeros(len(short), dtype=np.int64)
+    first[area_codes[::-1]] = np.arange(len(area_codes))[::-1]
+    areas_short = np.bincount(group[first], weights=short, minlength=n_group).astype(np.int64)
+    return np.asarray(councils, dtype=object), peak, areas_short
+
+
 def peak_places_needed(shortfall: pd.DataFrame) -> pd.DataFrame:
     """Per council and phase: the sum over planning areas of each area's peak places needed.
 
@@ -55,30 +72,23 @@ def peak_places_needed(shortfall: pd.DataFrame) -> pd.DataFrame:
         needed), ``places_needed``, ``forms_of_entry`` and ``areas_short`` (planning areas
         short in at least one year).
     """
-    councils = pd.Index(sorted(pd.unique(shortfall["council"])), dtype=object)
-    phases = pd.Index(AREA_PHASES, dtype=object)
-    c = councils.get_indexer(shortfall["council"].to_numpy(dtype=object))
-    p = phases.get_indexer(shortfall["phase"].to_numpy(dtype=object))
-    group = pd.MultiIndex.from_product([councils, phases], names=["council", "phase"])
-    area_codes, _ = pd.factorize(shortfall["planning_area_code"])
-    needed = shortfall["places_needed"].to_numpy(dtype=float)
-    peak = _peaks(c * len(phases) + p, area_codes, needed, group)
-    short = np.zeros(area_codes.max() + 1 if len(area_codes) else 0, dtype=bool)
-    short[area_codes[needed > 0]] = True
-    first = np.zeros(len(short), dtype=np.int64)
-    first[area_codes[::-1]] = np.arange(len(area_codes))[::-1]
-    areas_short = np.bincount((c * len(phases) + p)[first], weights=short, minlength=len(group))
-    out = group.to_frame(index=False)
-    out["places_needed"] = peak.to_numpy()
-    out["forms_of_entry"] = forms_of_entry(out["places_needed"], out["phase"])
-    out["areas_short"] = areas_short.astype(np.int64)
-    return out
+    councils, peak, areas_short = _peak_arrays(shortfall)
+    phases = np.tile(np.asarray(AREA_PHASES, dtype=object), len(councils))
+    return pd.DataFrame({"council": np.repeat(councils, len(AREA_PHASES)), "phase": phases, "places_needed": peak,
+                         "forms_of_entry": forms_of_entry(peak, phases), "areas_short": areas_short})
+
+
+def _council_sums(funding_gap: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    codes, councils = pd.factorize(funding_gap["council"], sort=True)
+    return np.asarray(councils, dtype=object), {
+        c: np.bincount(codes, weights=funding_gap[c].to_numpy(dtype=float), minlength=len(councils)) for c in FUNDING_PARTS}
 
 
 def funding_totals(funding_gap: pd.DataFrame) -> pd.DataFrame:
     """Per council, summed over the forecast years: places needed, cost, contributions,
     Basic Need, other funding and the funding gap (``Results.funding_gap``)."""
-    return funding_gap.groupby("council", sort=True)[list(FUNDING_PARTS)].sum().reset_index()
+    councils, sums = _council_sums(funding_gap)
+    return pd.DataFrame({"council": councils, **sums})
 
 
 def council_summary(shortfall: pd.DataFrame, funding_gap: pd.DataFrame) -> pd.DataFrame:
@@ -87,16 +97,21 @@ def council_summary(shortfall: pd.DataFrame, funding_gap: pd.DataFrame) -> pd.Da
 
     Columns ``primary_places_needed``, ``primary_forms_of_entry``, ``primary_areas_short``,
     the same for ``secondary``, then ``cost``, ``contributions``, ``basic_need``,
-    ``other_funding`` and ``funding_gap``; indexed by council name, sorted.
+    ``other_funding`` and ``funding_gap``; indexed by council name, sorted. (The shortfall
+    and funding gap tables of one forecast hold the same councils.)
     """
-    peak = peak_places_needed(shortfall).set_index(["council", "phase"])
-    wide = peak.unstack("phase")
-    wide.columns = [f"{phase}_{measure}" for measure, phase in wide.columns]
-    order = [f"{ph}_{m}" for ph in AREA_PHASES for m in ("places_needed", "forms_of_entry", "areas_short")]
-    money = funding_totals(funding_gap).set_index("council").drop(columns="places_needed")
-    out = wide[order].join(money, how="outer").fillna(0.0).rename_axis("council")
-    shorts = [f"{ph}_areas_short" for ph in AREA_PHASES]
-    return out.astype(dict.fromkeys(shorts, np.int64))
+    councils, peak, areas_short = _peak_arrays(shortfall)
+    money_councils, sums = _council_sums(funding_gap)
+    if not np.array_equal(councils, money_councils):
+        raise ValueError("the shortfall and funding gap tables hold different councils")
+    n_p = len(AREA_PHASES)
+    columns = {}
+    for j, phase in enumerate(AREA_PHASES):
+        columns[f"{phase}_places_needed"] = peak[j::n_p]
+        columns[f"{phase}_forms_of_entry"] = peak[j::n_p] / PLACES_PER_FE[phase]
+        columns[f"{phase}_areas_short"] = areas_short[j::n_p]
+    columns.update({c: sums[c] for c in FUNDING_PARTS[1:]})
+    return pd.DataFrame(columns, index=pd.Index(councils, name="council"))
 
 
 def capacity_after_headroom(capacity, headroom: float):

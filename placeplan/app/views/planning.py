@@ -42,7 +42,7 @@ def page() -> None:
                 st.rerun()
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _sites_table(region_key: str, changes: str, _region: pp.Region, _scenario: Scenario) -> pd.DataFrame:
     return edits.sites_table(_region, _scenario)
 
