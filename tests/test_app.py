@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -218,3 +219,48 @@ def test_simultaneous_sessions_keep_their_own_results(demo_region):
         mk = sf[sf["council"] == "Milton Keynes"]
         assert value == f"{mk.groupby('planning_area_code')['places_needed'].max().sum():,.0f}", m
     assert len(set(shown)) == len(shown)
+
+
+APP_PKG = __import__("pathlib").Path(__file__).resolve().parent.parent / "placeplan" / "app"
+
+
+def test_pages_read_figures_and_uploads_from_the_library():
+    # the upload a page runs is the one tests/test_edits.py checks, and no page does its
+    # own arithmetic on forms of entry: those figures come from placeplan.model.summary
+    import ast
+
+    readers = {"read_sites", "load_region", "import_scenario", "with_sites", "read_tables"}
+    for path in sorted(APP_PKG.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        assert len(path.read_text().splitlines()) <= 400, path.name
+        if path.name in ("edits.py", "state.py"):  # check_upload, and the region's own loading
+            continue
+        calls = {n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+                 for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        assert not calls & readers, path.name
+        assert "file_uploader" not in calls or path.name == "widgets.py", path.name  # widgets.checked_upload only
+        numbers = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+        assert not numbers & {210, 150}, path.name
+
+
+def test_sessions_share_one_forecast_per_scenario(monkeypatch):
+    # the forecast is cached by the scenario's content, not kept per session
+    calls = []
+    real = pp.forecast
+
+    def counted(region, scenario=None, *args, **kwargs):
+        calls.append(None if scenario is None else scenario.name)
+        return real(region, scenario, *args, **kwargs)
+
+    monkeypatch.setattr(pp, "forecast", counted)
+    shown = []
+    for _ in range(2):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["page"] = "Finance"
+        at.run()
+        at.session_state["scenario"] = Scenario(name="shared once", assumptions={"headroom": 0.031})
+        at.run()
+        assert not at.exception
+        shown.append(frame_with(at, "funding_gap"))
+    assert calls.count("shared once") == 1
+    pd.testing.assert_frame_equal(shown[0], shown[1])

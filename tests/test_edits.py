@@ -41,3 +41,17 @@ def test_costs_and_capacity_tables(demo_region):
     s = edits.scenario_from_capacity_table(Scenario(), cap)
     assert s.capacity_changes == [{"planning_area_code": "8260001", "phase": "primary", "academic_year": 2018,
                                    "places": 60.0, "project_type": "expansion", "description": ""}]
+
+
+def test_check_upload_names_the_file_never_the_temp_folder(demo_region):
+    from pathlib import Path
+
+    good = (Path(__file__).resolve().parent.parent / "templates" / "sites.csv").read_bytes()
+    up = edits.check_upload("our_sites.csv", good, demo_region)
+    assert (up.kind, up.name, up.problems) == ("sites", "our_sites.csv", [])
+    assert len(up.region.sites) == 2
+    bad = b"site_id,site,council_code,dwellings,status,first_year,build_rate,easting,northing\n" \
+          b"X1,Somewhere,E06000042,lots,allocated,2019,50,488000,244000\n"
+    up = edits.check_upload("our_sites.csv", bad, demo_region)
+    assert up.region is None and len(up.problems) == 1
+    assert up.problems[0].file == "our_sites.csv" and up.problems[0].column == "dwellings"

@@ -149,6 +149,7 @@ class Upload:
     scenario: Scenario | None = None
     problems: list = dataclasses.field(default_factory=list)
     warnings: list = dataclasses.field(default_factory=list)
+    name: str = ""  #: the file's name as uploaded
 
 
 def check_upload(name: str, data: bytes, region: Region, kind: str | None = None) -> Upload:
@@ -158,6 +159,15 @@ def check_upload(name: str, data: bytes, region: Region, kind: str | None = None
     and removed. Nothing is unpickled or executed: CSV, XLSX (openpyxl), GeoPackage
     (GDAL) and JSON readers only.
     """
+    from pathlib import Path
+
+    suffix = Path(name).suffix.lower()
+    kind = kind or {".gpkg": "region", ".json": "scenario"}.get(suffix, "sites")
+    checked = _check(name, suffix, kind, data, region)
+    return dataclasses.replace(checked, name=name)
+
+
+def _check(name: str, suffix: str, kind: str, data: bytes, region: Region) -> Upload:
     import shutil
     import tempfile
     from pathlib import Path
@@ -166,8 +176,6 @@ def check_upload(name: str, data: bytes, region: Region, kind: str | None = None
     from placeplan.errors import Problem, ValidationError
     from placeplan.io.tables import placement_warnings
 
-    suffix = Path(name).suffix.lower()
-    kind = kind or {".gpkg": "region", ".json": "scenario"}.get(suffix, "sites")
     if len(data) > MAX_UPLOAD_BYTES:
         return Upload(kind, problems=[Problem(name, "", None, None, f"the file is {len(data) / 1024**2:.0f} MB; "
                                                                     f"the limit is {MAX_UPLOAD_BYTES // 1024**2} MB")])

@@ -1,0 +1,264 @@
+"""The session's state: every ``st.session_state`` key declared once, with typed accessors.
+
+A browser session works on one region and one current scenario; everything a page shows
+is computed from those two by the library and cached *by content* (the region's key and
+the scenario's digest) in caches shared by every session, declared here with
+``st.cache_resource``. Cached objects are shared: never change them in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+
+import streamlit as st
+
+import placeplan as pp
+from placeplan.app.access import refused_edits
+from placeplan.io.roles import User, read_roles, roles_path, user_for
+from placeplan.io.store import ScenarioStore, default_store_path
+from placeplan.model.scenario import Scenario
+from placeplan.model.uncertainty import Uncertainty, monte_carlo
+
+
+class Key:
+    """Every key this app keeps in ``st.session_state`` (widget keys read back from the
+    state are here too; other widget keys stay with their widget)."""
+
+    REGION = "region"  #: Region the session works on (the demo region until an upload is used)
+    REGION_KEY = "region_key"  #: what caches know that region by
+    SCENARIO = "scenario"  #: the current Scenario
+    LOADED = "loaded"  #: {"name", "version", "author"} of the stored version it was loaded from, or None
+    USER = "_user"  #: signed-in User, or None in open mode
+    AUTHOR = "author"  #: name recorded with a save (sidebar input in open mode)
+    REFUSED = "_refused"  #: messages of an edit the user's roles refused, shown once
+    EDITOR_NONCE = "_editor_nonce"  #: bumped to restart every data editor from the scenario
+    EDITOR_INPUTS = "_editor_inputs"  #: prefix -> (editor key, the table it started from)
+    ADD_SITE_PROBLEMS = "_add_site_problems"  #: problems of the last "Add a site", shown under its form
+    PAGE = "page"  #: the sidebar's page choice
+
+
+# --------------------------------------------------------------------------- region
+
+
+@st.cache_resource(show_spinner="Loading the region…")
+def demo_region(path: str | None) -> pp.Region:
+    return pp.load_region(path)
+
+
+def region() -> pp.Region:
+    if Key.REGION not in st.session_state:
+        path = os.environ.get("PLACEPLAN_REGION")
+        st.session_state[Key.REGION] = demo_region(path)
+        st.session_state[Key.REGION_KEY] = f"bundle:{path or 'demo'}"
+    return st.session_state[Key.REGION]
+
+
+def region_key() -> str:
+    """What the caches know the session's region by: its bundle, or a fresh id per upload."""
+    region()
+    if Key.REGION_KEY not in st.session_state:  # a region put in the state without one
+        st.session_state[Key.REGION_KEY] = f"upload:{uuid.uuid4().hex}"
+    return st.session_state[Key.REGION_KEY]
+
+
+def use_region(new: pp.Region) -> None:
+    """Work on ``new`` from now on (an uploaded bundle or sites file): a new key, so no
+    cache answers for it with another region's figures."""
+    st.session_state[Key.REGION] = new
+    st.session_state[Key.REGION_KEY] = f"upload:{uuid.uuid4().hex}"
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+def scenario() -> Scenario:
+    if Key.SCENARIO not in st.session_state:
+        st.session_state[Key.SCENARIO] = Scenario(name="")
+        st.session_state[Key.LOADED] = None
+    return st.session_state[Key.SCENARIO]
+
+
+def set_scenario(new: Scenario) -> bool:
+    """Make ``new`` the current scenario if the signed-in user may make that change."""
+    who = user()
+    if who is not None and new != scenario():
+        refused = refused_edits(region(), scenario(), new, who)
+        if refused:
+            st.session_state[Key.REFUSED] = refused
+            restart_editors()
+            return False
+    st.session_state[Key.SCENARIO] = new
+    return True
+
+
+def site_changes_key(s: Scenario) -> str:
+    """The scenario's site changes as text: what caches of its sites are kept on."""
+    return json.dumps([s.add_sites, s.remove_sites, s.edit_sites], sort_keys=True, default=str)
+
+
+def loaded() -> dict | None:
+    """The stored version the current scenario was loaded from or saved as."""
+    return st.session_state.get(Key.LOADED)
+
+
+def set_loaded(version: dict | None) -> None:
+    st.session_state[Key.LOADED] = version
+
+
+def assumptions() -> pp.Assumptions:
+    """The current scenario's assumptions (the region's, with the scenario's overrides)."""
+    return region().assumptions(**scenario().assumptions)
+
+
+# --------------------------------------------------------------------------- who
+
+
+def auth_configured() -> bool:
+    """Sign-in is on when secrets.toml has an [auth] section (Streamlit's OpenID Connect)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: open mode
+        return False
+
+
+@st.cache_resource
+def _roles(path: str, mtime: float) -> dict:
+    return read_roles(path)
+
+
+def signed_in_user() -> User | None:
+    """The signed-in user with their roles, or None when the app runs open."""
+    if not auth_configured():
+        return None
+    path = roles_path()
+    if path is None:
+        try:
+            path = Path(st.secrets["placeplan"]["roles_file"])
+        except (KeyError, FileNotFoundError, AttributeError):
+            path = None
+    roles = _roles(str(path), path.stat().st_mtime) if path is not None and path.exists() else {}
+    return user_for(str(st.user.get("email", "")), roles)
+
+
+def set_user(who: User | None) -> None:
+    st.session_state[Key.USER] = who
+    if who is not None:
+        st.session_state[Key.AUTHOR] = who.email
+
+
+def user() -> User | None:
+    return st.session_state.get(Key.USER)
+
+
+def author() -> str:
+    return str(st.session_state.get(Key.AUTHOR, "")).strip()
+
+
+def pop_refused() -> list[str]:
+    return st.session_state.pop(Key.REFUSED, [])
+
+
+def restart_editors() -> None:
+    st.session_state[Key.EDITOR_NONCE] = editor_nonce() + 1
+
+
+def editor_nonce() -> int:
+    return st.session_state.get(Key.EDITOR_NONCE, 0)
+
+
+def editor_inputs() -> dict:
+    return st.session_state.setdefault(Key.EDITOR_INPUTS, {})
+
+
+# --------------------------------------------------------------------------- store
+
+
+@st.cache_resource
+def _store(path: str) -> ScenarioStore:
+    return ScenarioStore(path)
+
+
+def store() -> ScenarioStore:
+    return _store(str(default_store_path()))
+
+
+# --------------------------------------------------------------------------- results
+
+
+#: Forecasts kept: more than the sessions one app process serves at once (about 20, see
+#: benchmarks/bench_sessions.py), each with its scenario and the base.
+FORECASTS_KEPT = 48
+
+
+@st.cache_resource(max_entries=FORECASTS_KEPT, show_spinner=False)
+def _forecast(region_key: str, name: str, digest: str, _region: pp.Region, _scenario: Scenario | None) -> pp.Results:
+    return pp.forecast(_region, _scenario)
+
+
+def forecast_of(s: Scenario | None) -> pp.Results:
+    """Forecast of the session's region under ``s`` (None: the region as it is), cached by
+    the region's key and the scenario's name and digest (the name is in the provenance)."""
+    if s is None:
+        return _forecast(region_key(), "", "", region(), None)
+    return _forecast(region_key(), s.name, s.digest(), region(), s)
+
+
+def results() -> pp.Results:
+    """Forecast of the current scenario."""
+    return forecast_of(scenario())
+
+
+def base_results() -> pp.Results:
+    """The forecast of the region without changes (every page compares with it)."""
+    return forecast_of(None)
+
+
+class _Kept:
+    """Monte Carlo ranges by content, shared by sessions (least recently used out)."""
+
+    def __init__(self, size: int = 16):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+            return self.items.get(key)
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource
+def _ranges_kept() -> _Kept:
+    return _Kept()
+
+
+def ranges(run: bool = False, draws: int = 1000, seed: int = 20151):
+    """Monte Carlo ranges of the current scenario: computed on request (with a progress
+    bar), then kept by content and shown again whenever this scenario is current."""
+    s = scenario()
+    key = (region_key(), s.name, s.digest(), draws, seed)
+    kept = _ranges_kept()
+    out = kept.get(key)
+    if out is not None or not run:
+        return out
+    changed, a = pp.apply_scenario(region(), s)
+    bar = st.progress(0.0, text=f"Drawing {draws:,} futures…")
+    out = monte_carlo(changed, a, Uncertainty(draws=draws, seed=seed), chunk=max(100, draws // 10),
+                      progress=lambda f: bar.progress(f, text=f"Drawing {draws:,} futures… {f:.0%}"))
+    bar.empty()
+    kept.put(key, out)
+    return out
+
+
+__all__ = ["Key", "assumptions", "author", "base_results", "forecast_of", "loaded", "ranges", "region", "region_key",
+           "results", "scenario", "set_loaded", "set_scenario", "store", "use_region", "user"]

@@ -1,0 +1,120 @@
+"""Children's services: places against pupils per planning area and year, and capacity changes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import placeplan as pp
+from placeplan.app import charts, edits, state
+from placeplan.app.widgets import (
+    csv_bytes,
+    download_xlsx,
+    editor,
+    fmt,
+    plain,
+    show_problems,
+    uncertainty_controls,
+)
+from placeplan.io.schema import PROJECT_TYPES
+from placeplan.io.tables import results_tables
+from placeplan.model.constants import PLACES_PER_FE, academic_year_label
+from placeplan.model.summary import demand_against_capacity
+
+RANGE_COLUMNS = ("_p10", "_p50", "_p90")
+
+
+def page() -> None:
+    st.header("Children's services: places against pupils")
+    headroom = headroom_input()
+    res = state.results()
+    sf = res.shortfall
+    view = filtered(sf)
+    st.markdown("**How sure?** Monte Carlo ranges of pupils, spare places and places needed, and the probability "
+                "that each area runs short.")
+    ranges = uncertainty_controls("cs")
+    tables = results_tables(res, ("shortfall", "provenance"), ranges=ranges)
+    if ranges is not None:
+        key = ["planning_area_code", "academic_year"]
+        spread = [c for c in tables["shortfall"].columns if c.endswith(RANGE_COLUMNS) or c == "probability_short"]
+        view = view.merge(tables["shortfall"][key + spread], on=key, how="left")
+    fe = ", ".join(f"{n} places {phase}" for phase, n in PLACES_PER_FE.items())
+    st.caption(f"{len(view):,} rows. Headroom {headroom:.1%}. Forms of entry: {fe}.")
+    st.dataframe(fmt(view), hide_index=True, width="stretch", height=360)
+    d1, d2 = st.columns(2)
+    download_xlsx(d1, "Download shortfall (XLSX, with provenance)", {"shortfall": view, "provenance": tables["provenance"]},
+                  "placeplan_shortfall.xlsx", "dl_shortfall_xlsx")
+    d2.download_button("Download shortfall (CSV)", lambda: csv_bytes(view), "placeplan_shortfall.csv", "text/csv",
+                       key="dl_shortfall_csv", on_click="ignore")
+    demand(sf, headroom, ranges)
+    capacity_changes(sf)
+
+
+def headroom_input() -> float:
+    """The headroom setting, written straight into the current scenario's assumptions."""
+    a = state.assumptions()
+    h = st.number_input("Headroom: operating margin of spare places (%)", 0.0, 20.0, round(a.headroom * 100, 3), 0.5,
+                        key="headroom_pct")
+    if abs(h / 100 - a.headroom) > 1e-12 and state.set_scenario(edits.with_assumptions(state.scenario(), headroom=h / 100)):
+        return h / 100
+    return a.headroom
+
+
+def filtered(sf: pd.DataFrame) -> pd.DataFrame:
+    f1, f2, f3, f4 = st.columns(4)
+    councils = f1.multiselect("Council", sorted(sf["council"].unique()), key="cs_council")
+    phases = f2.multiselect("Phase", ["primary", "secondary"], key="cs_phase")
+    years = sf["academic_year"].unique().tolist()
+    yr = f3.select_slider("Years", options=years, value=(years[0], years[-1]), key="cs_years")
+    only_short = f4.checkbox("Only where places are needed", key="cs_short")
+    keep = sf["academic_year"].isin(years[years.index(yr[0]):years.index(yr[1]) + 1])
+    if councils:
+        keep &= sf["council"].isin(councils)
+    if phases:
+        keep &= sf["phase"].isin(phases)
+    if only_short:
+        keep &= sf["places_needed"] > 0
+    return sf[keep]
+
+
+def demand(sf: pd.DataFrame, headroom: float, ranges) -> None:
+    st.subheader("Demand against capacity")
+    areas = sf[["planning_area_code", "planning_area", "phase"]].drop_duplicates()
+    labels = dict(zip(areas["planning_area_code"], areas["planning_area"] + " (" + areas["phase"] + ")"))
+    code = st.selectbox("Planning area", areas["planning_area_code"].tolist(), format_func=labels.get, key="cs_area")
+    one = demand_against_capacity(sf, code, headroom)
+    if ranges is not None:
+        band = ranges.shortfall[ranges.shortfall["planning_area_code"] == code].set_index("academic_year")
+        charts.fan_chart(one, band)
+    else:
+        charts.demand_chart(one)
+
+
+def capacity_changes(sf: pd.DataFrame) -> None:
+    reg, s = state.region(), state.scenario()
+    st.subheader("Planned capacity changes")
+    st.caption("Expansions, new schools (positive places) and removals (negative), in force from their academic year.")
+    changes = pd.DataFrame(s.capacity_changes or [], columns=["planning_area_code", "phase", "academic_year", "places",
+                                                              "project_type", "description"])
+    changes["academic_year"] = changes["academic_year"].map(lambda y: academic_year_label(int(y)) if pd.notna(y) else y)
+    codes = sf["planning_area_code"].drop_duplicates().tolist()
+    edited = editor(
+        "capacity", s.capacity_changes, lambda: changes, num_rows="dynamic",
+        column_config={
+            "planning_area_code": st.column_config.SelectboxColumn("planning_area_code", options=codes),
+            "phase": st.column_config.SelectboxColumn("phase", options=["primary", "secondary"]),
+            "academic_year": st.column_config.SelectboxColumn("academic_year", options=sf["academic_year"].unique().tolist()),
+            "places": st.column_config.NumberColumn("places", step=1),
+            "project_type": st.column_config.SelectboxColumn("project_type", options=list(PROJECT_TYPES)),
+        },
+    )
+    try:
+        new = s if edited is None else edits.scenario_from_capacity_table(s, edited)
+        if new != s:
+            pp.apply_scenario(reg, new)
+            state.set_scenario(new)
+            st.rerun()
+    except (ValueError, TypeError) as exc:
+        st.error(plain(f"A capacity change is not complete or not valid: {exc}"))
+    except pp.ValidationError as exc:
+        show_problems(exc)

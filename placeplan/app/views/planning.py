@@ -1,0 +1,226 @@
+"""Planning: the scenario's levers and sites, and what they do to places needed."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+import placeplan as pp
+from placeplan.app import edits, state
+from placeplan.app.widgets import checked_upload, editor, fmt, plain, show_problems
+from placeplan.io.schema import STATUSES
+from placeplan.model.scenario import Scenario
+
+#: Widgets whose values the form callbacks read back from the session state.
+ADD = {name: f"add_{name}" for name in ("id", "name", "council", "dwellings", "first", "rate", "how", "east", "north",
+                                        "area")}
+
+
+def edit_key(field: str, sid: str) -> str:
+    """Key of an "Edit one site" input: it carries the site id so it shows that site's values."""
+    return f"edit_site_{field}_{sid}"
+
+
+def page() -> None:
+    st.header("Planning: development scenario")
+    levers_and_effect()
+    reg, s = state.region(), state.scenario()
+    table = sites_table()
+    edit_one_site(reg, table)
+    with st.expander("Add a site"):
+        add_site_form(reg)
+    all_sites(reg, s, table)
+    with st.expander("Load your council's sites file (CSV or XLSX, see the templates)"):
+        checked = checked_upload("Sites file", ["csv", "xlsx"], "sites_upload", "sites")
+        if checked is not None and checked.region is not None:
+            st.success(plain(f"{len(checked.region.sites)} sites read from {checked.name}."))
+            if st.button("Replace the region's sites with these", key="use_sites"):
+                state.use_region(checked.region)
+                state.set_scenario(Scenario(name=s.name))
+                st.rerun()
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _sites_table(region_key: str, changes: str, _region: pp.Region, _scenario: Scenario) -> pd.DataFrame:
+    return edits.sites_table(_region, _scenario)
+
+
+def sites_table() -> pd.DataFrame:
+    """The current scenario's sites as a table, kept until the sites or their changes
+    differ (drawn on every run; shared: do not change it in place)."""
+    s = state.scenario()
+    return _sites_table(state.region_key(), state.site_changes_key(s), state.region(), s)
+
+
+def edit_one_site(reg: pp.Region, table: pd.DataFrame) -> None:
+    st.subheader("Edit one site")
+    ids = table["site_id"].astype(str).tolist()
+    labels = {i: f"{i} — {n}" for i, n in zip(ids, table["site"].astype(str))}
+    sid = st.selectbox("Site", ids, format_func=lambda i: labels.get(i, i), key="edit_site_id")
+    row = table.set_index(table["site_id"].astype(str)).loc[sid] if sid else None
+    with st.form("edit_site"):
+        f1, f2, f3, f4 = st.columns(4)
+        f1.number_input("Site dwellings", 0, 100000, int(row["dwellings"]) if row is not None else 0,
+                        key=edit_key("dwellings", sid))
+        f2.number_input("First completions (start year of academic year)", 1990, 2100,
+                        int(row["first_year"]) if row is not None else reg.base_year, key=edit_key("first", sid))
+        f3.number_input("Site build rate (dwellings a year)", 0, 10000, int(row["build_rate"]) if row is not None else 0,
+                        key=edit_key("rate", sid))
+        status = row["status"] if row is not None and row["status"] in STATUSES else STATUSES[0]
+        f4.selectbox("Status", STATUSES, index=STATUSES.index(status), key=edit_key("status", sid))
+        # applied in a callback, before the next run draws the page: the levers and effect
+        # above show the edit in that one run (a rerun after drawing would cost a second)
+        st.form_submit_button("Apply to the scenario", on_click=apply_site_form, args=(sid,))
+
+
+def apply_site_form(sid: str) -> None:
+    """The "Edit one site" form's values, applied to the scenario (a form callback)."""
+    if not sid:
+        return
+    reg, s = state.region(), state.scenario()
+    t = sites_table().copy()
+    i = t.index[t["site_id"].astype(str) == sid][0]
+    values = st.session_state
+    t.loc[i, ["dwellings", "first_year", "build_rate"]] = [float(values[edit_key("dwellings", sid)]),
+                                                           int(values[edit_key("first", sid)]),
+                                                           float(values[edit_key("rate", sid)])]
+    t.loc[i, "status"] = values[edit_key("status", sid)]
+    state.set_scenario(edits.scenario_from_sites_table(reg, s, t))
+
+
+def add_site_form(reg: pp.Region) -> None:
+    councils = reg.councils
+    with st.form("add_site"):
+        g1, g2, g3 = st.columns(3)
+        g1.text_input("Site id", key=ADD["id"])
+        g2.text_input("Name", key=ADD["name"])
+        g3.selectbox("Council", councils["council_code"].tolist(),
+                     format_func=dict(zip(councils["council_code"], councils["council"])).get, key=ADD["council"])
+        h1, h2, h3 = st.columns(3)
+        h1.number_input("New site dwellings", 1, 100000, 500, key=ADD["dwellings"])
+        h2.number_input("First completions (year)", 1990, 2100, reg.base_year + 3, key=ADD["first"])
+        h3.number_input("Build rate", 0, 10000, 100, key=ADD["rate"])
+        st.radio("Place it by", ["easting/northing", "planning area"], horizontal=True, key=ADD["how"])
+        k1, k2, k3 = st.columns(3)
+        k1.number_input("Easting (EPSG:27700)", 0, 700000, 488000, key=ADD["east"])
+        k2.number_input("Northing", 0, 1300000, 240000, key=ADD["north"])
+        pa = reg.planning_areas[reg.planning_areas["phase"] == "primary"]
+        k3.selectbox("Primary planning area", pa["planning_area_code"].tolist(),
+                     format_func=dict(zip(pa["planning_area_code"], pa["planning_area"])).get, key=ADD["area"])
+        st.form_submit_button("Add to the scenario", on_click=apply_add_site_form)
+    problems = st.session_state.pop(state.Key.ADD_SITE_PROBLEMS, None)
+    if problems is not None:
+        show_problems(problems)
+
+
+def apply_add_site_form() -> None:
+    """The "Add a site" form's values, checked and added to the scenario (a form callback);
+    problems are kept to show under the form."""
+    reg, s = state.region(), state.scenario()
+    v = {name: st.session_state[key] for name, key in ADD.items()}
+    new_id = str(v["id"]).strip()
+    site = {"site_id": new_id, "site": str(v["name"]).strip() or new_id, "council_code": v["council"],
+            "dwellings": float(v["dwellings"]), "first_year": int(v["first"]), "build_rate": float(v["rate"]),
+            "status": "allocated"}
+    if v["how"] == "easting/northing":
+        site.update(easting=float(v["east"]), northing=float(v["north"]))
+    else:
+        site["planning_area_code"] = v["area"]
+    candidate = dataclasses.replace(s, add_sites=[*s.add_sites, site])
+    try:
+        if not new_id:
+            raise pp.ValidationError([pp.Problem("", "sites", None, "site_id", "give the new site an id")])
+        Scenario.from_dict(candidate.to_dict())
+        pp.apply_scenario(reg, candidate)
+    except pp.ValidationError as exc:
+        st.session_state[state.Key.ADD_SITE_PROBLEMS] = exc
+    else:
+        state.set_scenario(candidate)
+
+
+def all_sites(reg: pp.Region, s: Scenario, table: pd.DataFrame) -> None:
+    st.subheader("All sites")
+    st.caption("Edit cells, add rows (give easting/northing or a planning area code) or delete rows; the results update.")
+    edited = editor(
+        "sites",
+        [s.add_sites, s.remove_sites, s.edit_sites, state.region_key()],
+        lambda: table,
+        num_rows="dynamic",
+        column_config={
+            "status": st.column_config.SelectboxColumn("status", options=list(STATUSES)),
+            "council_code": st.column_config.SelectboxColumn("council_code", options=reg.councils["council_code"].tolist()),
+            "dwellings": st.column_config.NumberColumn("dwellings", min_value=0, step=1),
+            "first_year": st.column_config.NumberColumn("first_year", min_value=1990, max_value=2100, step=1),
+        },
+    )
+    try:
+        from_table = s if edited is None else edits.scenario_from_sites_table(reg, s, edited)
+        if from_table != s:
+            pp.apply_scenario(reg, from_table)
+            state.set_scenario(from_table)
+            st.rerun()
+    except pp.ValidationError as exc:
+        show_problems(exc)
+    except (ValueError, TypeError) as exc:
+        st.error(plain(f"The table has a value that is not allowed: {exc}"))
+
+
+@st.fragment
+def levers_and_effect() -> None:
+    """Levers and their effect rerun on their own: a lever edit does not redraw the sites table."""
+    levers()
+    effect()
+
+
+def levers() -> None:
+    reg, s = state.region(), state.scenario()
+    st.subheader("Scenario levers")
+    a = state.assumptions()
+    c1, c2, c3, c4 = st.columns(4)
+    delay = c1.number_input("Delay all sites (years)", -5, 20, int(a.delay_years), key="lever_delay")
+    rate = c2.number_input("Build-rate multiplier", 0.0, 5.0, float(a.build_rate_multiplier), 0.1, key="lever_rate")
+    ym = a.yield_multipliers
+    ymp = c3.number_input("Primary yield multiplier", 0.0, 5.0, float(ym.get("primary", 1.0)), 0.05, key="lever_ypri")
+    yms = c4.number_input("Secondary yield multiplier", 0.0, 5.0, float(ym.get("secondary", 1.0)), 0.05, key="lever_ysec")
+    netting = st.checkbox("Net off each council's background build rate (the trend already holds past building)",
+                          value=bool(a.netting), key="lever_netting")
+    rates = dict(s.background_rates)
+    if netting:
+        cols = st.columns(len(reg.councils))
+        for col, (code, name) in zip(cols, zip(reg.councils["council_code"], reg.councils["council"])):
+            rates[code] = col.number_input(f"{name}: background dwellings a year", 0.0, 20000.0,
+                                           float(rates.get(code, 0.0)), 50.0, key=f"bg_{code}")
+    mult = {k: v for k, v in {"primary": ymp, "secondary": yms}.items() if abs(v - 1.0) > 1e-12}
+    new = edits.with_assumptions(
+        s,
+        delay_years=int(delay) if delay else None,
+        build_rate_multiplier=float(rate) if abs(rate - 1.0) > 1e-12 else None,
+        yield_multipliers=mult or None,
+        netting=True if netting else None,
+    )
+    new = dataclasses.replace(new, background_rates=rates if netting else {})
+    if new != s:
+        state.set_scenario(new)
+
+
+def effect() -> None:
+    reg = state.region()
+    res, base = state.results(), state.base_results()
+    st.subheader("Effect of the scenario")
+    eff = pp.shortfall_effect(base.shortfall, res.shortfall)
+    for col, council in zip(st.columns(len(reg.councils)), reg.councils["council"]):
+        now, was = float(eff.peak_scenario.get(council, 0.0)), float(eff.peak_base.get(council, 0.0))
+        col.metric(f"{council}: places needed", f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
+                   delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
+    st.dataframe(fmt(eff.by_council_phase), hide_index=True, width="stretch")
+    if len(eff.changed):
+        st.caption("Planning areas and years whose places needed changed:")
+        st.dataframe(fmt(eff.changed[["council", "planning_area", "phase", "academic_year", "pupils_forecast_change",
+                                      "places_needed_base", "places_needed_scenario", "places_needed_change"]]),
+                     hide_index=True, width="stretch", height=240)
+    st.subheader("Development headroom per planning area")
+    st.caption("Dwellings each area can take (at the all-dwellings yield) before it runs short in any year, "
+               "and from how many a new one-form-entry school is needed.")
+    st.dataframe(fmt(res.development_headroom, digits=0), hide_index=True, width="stretch", height=300)

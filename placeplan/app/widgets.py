@@ -1,0 +1,132 @@
+"""Widgets the pages share: formatting, editors, problems, downloads, uploads, ranges."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from placeplan.app import edits, state
+from placeplan.errors import Problem, ValidationError
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def plain(text: str) -> str:
+    """User text shown inside Markdown elements, with Markdown's special characters escaped
+    (Streamlit never renders raw HTML unless asked; this also stops links and images)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
+
+
+def pounds_m(value: float) -> str:
+    """£ millions with the sign in front: -£38.0m."""
+    sign = "-" if value < 0 else ""
+    return f"{sign}£{abs(value) / 1e6:,.1f}m"
+
+
+def fmt(frame: pd.DataFrame, money: tuple[str, ...] = (), digits: int = 1) -> pd.DataFrame:
+    """Floats rounded for display (pounds to the pound), in one pass."""
+    floats = [c for c, t in frame.dtypes.items() if pd.api.types.is_float_dtype(t)]
+    return frame.round({c: 0 if c in money else digits for c in floats})
+
+
+def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    from placeplan.io.tables import export_tables
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.xlsx"
+        export_tables(tables, path)
+        return path.read_bytes()
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    from placeplan.io.tables import neutralise
+
+    return neutralise(frame).to_csv(index=False).encode("utf-8")
+
+
+def download_xlsx(where, label: str, tables: dict[str, pd.DataFrame], file_name: str, key: str) -> None:
+    """A download of ``tables`` as one workbook, built only when clicked (a rerun after an
+    edit stays fast)."""
+    where.download_button(label, lambda: xlsx_bytes(tables), file_name, XLSX, key=key, on_click="ignore")
+
+
+def editor(prefix: str, payload: object, make_table, **kwargs) -> pd.DataFrame | None:
+    """A data editor whose key follows the scenario part it edits.
+
+    When that part changes anywhere (this editor, a form, a loaded scenario), the key
+    changes and the editor starts again from the scenario, so it never undoes a change
+    made elsewhere. Returns None while the table is as the scenario made it.
+    """
+    payload = [payload, state.editor_nonce()]
+    digest = hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    key = f"{prefix}_{digest}"
+    inputs = state.editor_inputs()
+    if inputs.get(prefix, (None,))[0] != key:
+        inputs[prefix] = (key, make_table())
+    edited = st.data_editor(inputs[prefix][1], key=key, hide_index=True, width="stretch", **kwargs)
+    widget = st.session_state.get(key) or {}
+    touched = any(widget.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+    return edited if touched else None
+
+
+def show_problems(problems: ValidationError | list[Problem]) -> None:
+    """Problems as a table (file, layer, row, column, message); says nothing was changed."""
+    problems = problems.problems if isinstance(problems, ValidationError) else problems
+    st.error(f"{len(problems)} problem(s) found; nothing was changed.")
+    st.dataframe(pd.DataFrame([dataclasses.asdict(p) for p in problems]).rename(columns=str.capitalize),
+                 hide_index=True, width="stretch")
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _checked(file_id: str, name: str, kind: str, region_key: str, _data: bytes, _region) -> edits.Upload:
+    return edits.check_upload(name, _data, _region, kind)
+
+
+def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.Upload | None:
+    """A file uploader whose file is read by :func:`placeplan.app.edits.check_upload`, the
+    check the tests exercise, once per uploaded file (not again on every rerun); its
+    problems and placement warnings are shown. None until a file is given."""
+    up = st.file_uploader(label, type=types, key=key)
+    if up is None:
+        return None
+    with st.spinner(f"Checking {up.name}…"):
+        checked = _checked(up.file_id, up.name, kind, state.region_key(), up.getvalue(), state.region())
+    if checked.problems:
+        show_problems(checked.problems)
+    for warning in checked.warnings[:20]:
+        st.warning(plain(warning))
+    return checked
+
+
+def start_from_button(label: str, key: str, scenario, region=None) -> None:
+    """A button that makes ``scenario`` (on ``region``, if given) the session's new,
+    unsaved current scenario."""
+    if st.button(label, key=key):
+        if region is not None:
+            state.use_region(region)
+        state.set_loaded(None)
+        state.set_scenario(scenario)
+        st.rerun()
+
+
+def uncertainty_controls(where: str):
+    """Draws and seed, a run button, and the ranges if already computed."""
+    c1, c2, c3 = st.columns([1, 1, 2])
+    draws = c1.number_input("Monte Carlo draws", 100, 20000, 1000, 100, key=f"mc_draws_{where}")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 20151, key=f"mc_seed_{where}")
+    run = c3.button("Compute ranges (P10/P50/P90)", key=f"mc_run_{where}")
+    out = state.ranges(run, int(draws), int(seed))
+    if out is None:
+        c3.caption("Ranges show how sure each figure is: yields, whether and when sites are built, births and "
+                   "migration are drawn around their central values (docs/uncertainty.md).")
+    return out
+
+
+__all__ = ["checked_upload", "csv_bytes", "download_xlsx", "editor", "fmt", "plain", "pounds_m", "show_problems",
+           "start_from_button", "uncertainty_controls", "xlsx_bytes"]
