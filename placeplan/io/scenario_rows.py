@@ -76,6 +76,9 @@ def check_scenario_rows(scenario: Scenario, file: str = "") -> list[Problem]:
         frame = pd.DataFrame(clean, columns=[c.name for c in spec.columns if any(c.name in r for r in clean)])
         checked, found = check_layer(frame.astype(object), spec, file)
         for p in found:
+            if key == "add_sites" and p.column == "site_id" and p.message.startswith("duplicate "):
+                # in a scenario a repeated new site is one added twice (say so in the planner's words)
+                p = dataclasses.replace(p, message=f"site {p.message.split(' ', 1)[1].split(':')[0]} is added twice")
             problems.append(dataclasses.replace(p, layer=key))
         if len(frame) and not found:
             problems.extend(duplicate_rows(checked, list(unique) if unique else list(frame.columns), key, file, 1))
