@@ -170,7 +170,7 @@ def test_import_refuses_huge_and_deep_files():
 
     with pytest.raises(ValidationError, match="at most 5 MB"):
         import_scenario(b" " * (6 * 1024**2), "big.json")
-    with pytest.raises(ValidationError, match="deep.json, layer scenario: JSON nested too deeply"):
+    with pytest.raises(ValidationError, match="deep.json, layer scenario: objects and lists are nested 50000 deep"):
         import_scenario("[" * 50_000 + "]" * 50_000, "deep.json")
 
 

@@ -33,6 +33,7 @@ class Upload:
     scenario: Scenario | None = None
     problems: list = dataclasses.field(default_factory=list)
     warnings: list = dataclasses.field(default_factory=list)
+    name: str = ""  #: the file's name as uploaded
 
 
 def upload_key(name: str, data: bytes) -> str:
@@ -49,10 +50,14 @@ def check_upload(name: str, data: bytes, region: Region, kind: str | None = None
         The file's name as the user knows it: every problem names it (never the temporary path).
     region : Region
         The shared base region: a sites file replaces its sites; a scenario is checked
-        against it (:func:`placeplan.io.scenario_rows.check_scenario`).
+        against it (:func:`placeplan.io.scenario_rows.check_against_region`).
     kind : {"region", "sites", "scenario"}, optional
         From the extension when omitted (``.gpkg`` region, ``.json`` scenario, else sites).
     """
+    return dataclasses.replace(_read_upload(name, data, region, kind), name=name)
+
+
+def _read_upload(name: str, data: bytes, region: Region, kind: str | None) -> Upload:
     import placeplan.io.bundle as bundle
     from placeplan.io.scenario_file import import_scenario
     from placeplan.io.tables import placement_warnings, read_sites, with_sites

@@ -414,7 +414,7 @@ class ShortfallEffect:
     peak_scenario: pd.Series
 
 
-def _peaks(council: np.ndarray, area_codes: np.ndarray, needed: np.ndarray, councils: pd.Index) -> pd.Series:
+def council_peaks(council: np.ndarray, area_codes: np.ndarray, needed: np.ndarray, councils: pd.Index) -> pd.Series:
     peak = np.zeros(area_codes.max() + 1 if len(area_codes) else 0)
     np.maximum.at(peak, area_codes, needed)
     # the first row of each area gives its council (assigning in reverse, the first wins)
@@ -471,8 +471,8 @@ def shortfall_effect(base: pd.DataFrame, scenario: pd.DataFrame) -> ShortfallEff
     return ShortfallEffect(
         by_council_phase=by,
         changed=changed,
-        peak_base=_peaks(council_codes, area_codes, values["places_needed_base"], council_index),
-        peak_scenario=_peaks(council_codes, area_codes, values["places_needed_scenario"], council_index),
+        peak_base=council_peaks(council_codes, area_codes, values["places_needed_base"], council_index),
+        peak_scenario=council_peaks(council_codes, area_codes, values["places_needed_scenario"], council_index),
     )
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from placeplan.model.constants import AREA_PHASES, PLACES_PER_FE
-from placeplan.model.scenario import _peaks
+from placeplan.model.scenario import council_peaks
 
 #: Money columns of the funding gap table, summed per council.
 FUNDING_PARTS: tuple[str, ...] = ("places_needed", "cost", "contributions", "basic_need", "other_funding", "funding_gap")
@@ -48,7 +48,7 @@ def _peak_arrays(shortfall: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nd
     n_group = len(councils) * len(AREA_PHASES)
     area_codes, _ = pd.factorize(shortfall["planning_area_code"])
     needed = shortfall["places_needed"].to_numpy(dtype=float)
-    peak = _peaks(group, area_codes, needed, pd.RangeIndex(n_group)).to_numpy()
+    peak = council_peaks(group, area_codes, needed, pd.RangeIndex(n_group)).to_numpy()
     short = np.zeros(area_codes.max() + 1 if len(area_codes) else 0)
     short[area_codes[needed > 0]] = 1.0
     first = np.zeros(len(short), dtype=np.int64)
