@@ -27,6 +27,7 @@ import placeplan as pp  # noqa: E402
 from placeplan.model import baseline as bl  # noqa: E402
 from placeplan.model import forecast as fc  # noqa: E402
 from placeplan.model import shares  # noqa: E402
+from placeplan.model.completions import trend_background  # noqa: E402
 from placeplan.model.constants import AGE_OFFSET, N_NCY  # noqa: E402
 from placeplan.model.geography import area_sum  # noqa: E402
 
@@ -62,10 +63,27 @@ def main(argv=None) -> int:
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--progression", choices=["synthetic", "none"], default="synthetic",
                     help="synthetic: cohorts' shares change as the base year's NCYs do; none: shares follow the cohort")
+    ap.add_argument("--netting", action="store_true", help="net completions against background_rates")
+    ap.add_argument("--damping", type=float, default=None, help="migration damping (default: the region's)")
+    ap.add_argument("--trend-background", action="store_true",
+                    help="with --netting: net against migration_damping x background rate (completions.trend_background)")
+    ap.add_argument("--areas", default="", help="comma-separated planning-area codes to show as well")
     args = ap.parse_args(argv)
     MODE["progression"] = args.progression
     region = pp.read_region(args.region)
     a = region.assumptions()
+    if args.damping is not None:
+        a = a.replace(migration_damping=args.damping)
+    if args.netting:
+        if region.background_rates.empty:
+            ap.error("--netting: the region has no background_rates table (rebuild the demo: data/build_demo.py)")
+        a = a.replace(netting=True)
+        if args.trend_background:  # net only the part of the background the damped trend carries
+            br = region.background_rates.copy()
+            br["dwellings_per_year"] = trend_background(br["dwellings_per_year"].to_numpy(), a.migration_damping)
+            region = region.replace(background_rates=br)
+    print(f"region {args.region or 'demo'}; migration damping {a.migration_damping}; netting {a.netting}; "
+          f"shares progression {args.progression}\n")
     idx = fc._index(region, a)
     old = run(region, a, new=False)
     new = run(region, a, new=True)
@@ -98,20 +116,24 @@ def main(argv=None) -> int:
     total = table[["peak places needed today", "peak places needed new"]].sum()
     print(f"peak places needed, all areas: today {total.iloc[0]:,.0f}, constrained {total.iloc[1]:,.0f}")
 
-    # the areas that change most in 2022/23, and the ward signal behind it
-    _, _, res = constrained(region, idx, a)
-    base = res[:, :, 0]
-    signal = np.where(base[:, 1:8].sum(axis=1) > 0, 7 * base[:, 0] / np.maximum(base[:, 1:8].sum(axis=1), 1e-9), np.nan)
-    # resident children aged 4 (R's age - 1) is age column AGE_OFFSET-1: use the population layer directly
+    # the areas that change most in 2022/23, and the ward signal behind it (issue #12):
+    # resident age 0 x 7 / ages 5-11 at the base mid-year, low in suburbs, high in towns
+    zw = fc.zone_weights(region, idx)
+    resident = fc.resident_children(region, idx, a)
+    age0 = area_sum(zw, resident[:, [0], :1])[:, 0, 0]
+    age5_11 = area_sum(zw, resident[:, 5:12, :1])[:, :, 0].sum(axis=1)
+    signal = np.where(age5_11 > 0, 7 * age0 / np.where(age5_11 > 0, age5_11, 1.0), np.nan)
     s = both[yr == "2022/23"].copy()
     s["change"] = s["baseline_pupils_new"] - s["baseline_pupils_old"]
     s["change_pct"] = s["change"] / s["baseline_pupils_old"].where(s["baseline_pupils_old"] > 0)
     s["places_change"] = s["places_needed_new"] - s["places_needed_old"]
-    s["R_over_Y1to6x7"] = pd.Series(signal, index=idx.areas).reindex(s["planning_area_code"]).to_numpy()
+    s["age0x7_over_5to11"] = pd.Series(signal, index=idx.areas).reindex(s["planning_area_code"]).to_numpy()
     s["name"] = pa.loc[s["planning_area_code"], "planning_area"].to_numpy()
     top = s.reindex(s["change"].abs().sort_values(ascending=False).index).head(args.top)
+    if args.areas:
+        top = pd.concat([top, s[s["planning_area_code"].isin(args.areas.split(","))]]).drop_duplicates("planning_area_code")
     cols = ["planning_area_code", "name", "council", "phase", "baseline_pupils_old", "baseline_pupils_new", "change_pct",
-            "places_needed_old", "places_needed_new", "R_over_Y1to6x7"]
+            "places_needed_old", "places_needed_new", "age0x7_over_5to11"]
     print(f"\n{args.top} planning areas whose 2022/23 baseline changes most:")
     with pd.option_context("display.width", 250, "display.max_columns", 30, "display.float_format", "{:,.3f}".format):
         print(top[cols].round(3).to_string(index=False))
