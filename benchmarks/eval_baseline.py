@@ -31,7 +31,6 @@ from placeplan.model.completions import trend_background  # noqa: E402
 from placeplan.model.constants import AGE_OFFSET, N_NCY  # noqa: E402
 from placeplan.model.geography import area_sum  # noqa: E402
 
-
 MODE = {"progression": "synthetic"}
 
 

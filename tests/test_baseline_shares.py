@@ -92,7 +92,8 @@ def test_history_progression_follows_real_cohorts():
     hist[:, 1, :7] = [[0.4], [0.6]]
     hist[0, 1, 1:7] = 0.5
     hist[1, 1, 1:7] = 0.5
-    shares = np.stack([sh.council_shares(hist[:, t], np.array([0, 0])) for t in range(2)], axis=1)
+    shares = sh.council_shares(hist, np.array([0, 0]), average=False)
+    assert shares.shape == (2, 2, N_NCY)
     prog = sh.share_progression(shares)
     np.testing.assert_allclose(prog[0, 1:7], 0.5 / 0.4)
     np.testing.assert_allclose(prog[:, 0], 1.0)
@@ -107,3 +108,16 @@ def test_council_projection_sums_areas():
     pc = sh.council_sum(res, AREA_COUNCIL, 2)
     np.testing.assert_allclose(out, bl.population_baseline(rc, pc))
     np.testing.assert_allclose(out[:, 0], rc * pc[:, :, 1] / pc[:, :, 0])
+
+
+def test_entry_shares_averaged_over_the_history():
+    hist = np.zeros((2, 2, N_NCY))
+    hist[:, 0, 0] = [40, 60]  # Reception shares 0.4 / 0.6, then 0.6 / 0.4
+    hist[:, 1, 0] = [60, 40]
+    np.testing.assert_allclose(sh.council_shares(hist, np.array([0, 0]))[:, 0], [0.5, 0.5])
+    # new intakes take the averaged share; the base year's cohorts keep theirs
+    council = np.full((1, 2, N_NCY), 100.0)
+    out = sh.constrained_baseline(council, hist[:, 1], np.array([0, 0]),
+                                  entry_shares=sh.council_shares(hist, np.array([0, 0])))
+    np.testing.assert_allclose(out[:, 0, 0], [50, 50])
+    np.testing.assert_allclose(out[:, 0, 1], [60, 40])  # last year's Reception, aged a year

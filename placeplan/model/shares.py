@@ -59,7 +59,9 @@ def council_sum(values: np.ndarray, area_council: np.ndarray, n_councils: int) -
     return out
 
 
-def council_shares(rolls: np.ndarray, area_council: np.ndarray, n_councils: int | None = None) -> np.ndarray:
+def council_shares(
+    rolls: np.ndarray, area_council: np.ndarray, n_councils: int | None = None, average: bool = True
+) -> np.ndarray:
     """Each area's share of its council's pupils of each NCY.
 
     Parameters
@@ -69,6 +71,10 @@ def council_shares(rolls: np.ndarray, area_council: np.ndarray, n_councils: int 
         each year are averaged over the years in which the council had pupils of that NCY.
     area_council : (A,) int array
         Council index of each area.
+
+    average : bool
+        With a time axis, False returns each year's shares, (A, T, G), for
+        :func:`share_progression`.
 
     Returns
     -------
@@ -82,6 +88,8 @@ def council_shares(rolls: np.ndarray, area_council: np.ndarray, n_councils: int 
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = np.where(totals > 0, series / np.where(totals > 0, totals, 1.0), np.nan)
     shares[area_council < 0] = 0.0
+    if not average and rolls.ndim == 3:
+        return np.where(np.isfinite(shares), shares, 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a year with no pupils of an NCY is left out
         mean = np.nanmean(shares, axis=1)
