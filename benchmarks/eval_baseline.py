@@ -41,11 +41,12 @@ def constrained(region, idx, a):
     res_area = area_sum(zw, resident[:, np.arange(N_NCY) + AGE_OFFSET, :])
     rolls = fc.base_rolls(region, idx, res_area[:, :, 0]) * idx.grade_mask
     # council totals: today's baseline summed per council (the council ratios' projection)
-    council = shares.council_sum(bl.population_baseline(rolls, res_area), idx.area_council, len(idx.councils))
-    prog = None
+    today = bl.population_baseline(rolls, res_area)
     if MODE["progression"] == "synthetic":  # the base year's cross-section of moves persists
-        prog = shares.share_progression(shares.council_shares(rolls, idx.area_council, len(idx.councils)))
-    out = shares.constrained_baseline(council, rolls, idx.area_council, progression=prog)
+        out = shares.constrain_to_councils(today, rolls, idx.area_council, len(idx.councils))
+    else:  # shares follow the cohort, no moves between areas after entry
+        council = shares.council_sum(today, idx.area_council, len(idx.councils))
+        out = shares.constrained_baseline(council, rolls, idx.area_council)
     return np.where(idx.grade_mask[:, None, :], out, 0.0), rolls, res_area
 
 

@@ -121,3 +121,15 @@ def test_entry_shares_averaged_over_the_history():
                                   entry_shares=sh.council_shares(hist, np.array([0, 0])))
     np.testing.assert_allclose(out[:, 0, 0], [50, 50])
     np.testing.assert_allclose(out[:, 0, 1], [60, 40])  # last year's Reception, aged a year
+
+
+def test_constrain_to_councils_keeps_totals_and_uses_history():
+    rng = np.random.default_rng(5)
+    proj = rng.uniform(0, 300, (6, 6, N_NCY)) * MASK[:, None, :]
+    rolls = rng.uniform(10, 300, (6, N_NCY)) * MASK
+    for hist in (None, rolls[:, None, :], np.stack([rolls * rng.uniform(0.8, 1.2, rolls.shape), rolls], axis=1)):
+        out = sh.constrain_to_councils(proj, rolls, AREA_COUNCIL, 2, history=hist)
+        np.testing.assert_allclose(sh.council_sum(out, AREA_COUNCIL, 2), sh.council_sum(proj, AREA_COUNCIL, 2))
+    single = sh.constrain_to_councils(proj, rolls, AREA_COUNCIL, 2)
+    share = rolls / sh.council_sum(rolls, AREA_COUNCIL, 2)[AREA_COUNCIL].clip(min=1e-300)
+    np.testing.assert_allclose(single, sh.council_sum(proj, AREA_COUNCIL, 2)[AREA_COUNCIL] * share[:, None, :])

@@ -34,7 +34,7 @@ from placeplan.model.baseline import population_baseline
 from placeplan.model.constants import N_NCY, PHASE_NCY
 
 __all__ = ["ENTRY_NCY", "council_sum", "council_shares", "share_progression", "constrained_baseline",
-           "council_projection"]
+           "constrain_to_councils", "council_projection"]
 
 
 def _entry_ncy() -> np.ndarray:
@@ -188,6 +188,42 @@ def constrained_baseline(
         shares = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
     own = council[np.clip(area_council, 0, None)]
     return np.where((area_council >= 0)[:, None, None], own * shares, 0.0)
+
+
+def constrain_to_councils(
+    area_projection: np.ndarray,
+    rolls: np.ndarray,
+    area_council: np.ndarray,
+    n_councils: int,
+    history: np.ndarray | None = None,
+) -> np.ndarray:
+    """Keep a projection's council totals and redistribute them to areas by observed shares.
+
+    The council totals of ``area_projection`` (made with council ratios) are kept; each area
+    gets its share by :func:`constrained_baseline`.  Without a roll history (or with one
+    year) the shares' progression is the base year's cross-section (synthetic cohort: each
+    area keeps its share of each NCY); with a history of two or more years, progression
+    follows real cohorts and new intakes take the entry shares averaged over the history.
+
+    Parameters
+    ----------
+    area_projection : (A, Y, G) array
+    rolls : (A, G) array
+        Base-year pupils on roll.
+    history : (A, T, G) array, optional
+        Pupils on roll by area, past year (oldest first, the base year last) and NCY.
+
+    Returns
+    -------
+    (A, Y, G) array whose council sums equal those of ``area_projection``.
+    """
+    council = council_sum(area_projection, area_council, n_councils)
+    if history is None or np.asarray(history).shape[1] < 2:
+        prog = share_progression(council_shares(rolls, area_council, n_councils))
+        return constrained_baseline(council, rolls, area_council, progression=prog)
+    yearly = council_shares(history, area_council, n_councils, average=False)
+    return constrained_baseline(council, rolls, area_council, entry_shares=council_shares(history, area_council, n_councils),
+                                progression=share_progression(yearly))
 
 
 def council_projection(rolls: np.ndarray, resident: np.ndarray, area_council: np.ndarray, n_councils: int) -> np.ndarray:
