@@ -29,6 +29,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import sparse
 
 from placeplan.model.baseline import population_baseline
 from placeplan.model.constants import N_NCY, PHASE_NCY
@@ -53,10 +54,9 @@ def council_sum(values: np.ndarray, area_council: np.ndarray, n_councils: int) -
     """Sum the first (area) axis of ``values`` into councils; areas with index < 0 are left out."""
     values = np.nan_to_num(np.asarray(values, dtype=float))
     area_council = np.asarray(area_council, dtype=int)
-    out = np.zeros((n_councils,) + values.shape[1:])
-    ok = area_council >= 0
-    np.add.at(out, area_council[ok], values[ok])
-    return out
+    ok = np.flatnonzero(area_council >= 0)
+    member = sparse.csr_matrix((np.ones(len(ok)), (area_council[ok], ok)), shape=(n_councils, len(area_council)))
+    return np.asarray(member @ values.reshape(len(area_council), -1)).reshape((n_councils,) + values.shape[1:])
 
 
 def council_shares(
@@ -219,8 +219,10 @@ def constrain_to_councils(
     """
     council = council_sum(area_projection, area_council, n_councils)
     if history is None or np.asarray(history).shape[1] < 2:
-        prog = share_progression(council_shares(rolls, area_council, n_councils))
-        return constrained_baseline(council, rolls, area_council, progression=prog)
+        # the synthetic cohort's product telescopes: each area keeps its base share of each NCY
+        share = council_shares(rolls, area_council, n_councils)
+        own = council[np.clip(area_council, 0, None)] * share[:, None, :]
+        return np.where((np.asarray(area_council) >= 0)[:, None, None], own, 0.0)
     yearly = council_shares(history, area_council, n_councils, average=False)
     return constrained_baseline(council, rolls, area_council, entry_shares=council_shares(history, area_council, n_councils),
                                 progression=share_progression(yearly))
