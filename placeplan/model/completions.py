@@ -84,15 +84,24 @@ def net_of_background(
     council_index : (S,) int array
         Index of each site's council.
     background : (C,) array
-        Background completions a year per council.
+        Background completions a year per council; NaN (unknown) nets nothing and a
+        negative rate counts as 0, so netting never adds dwellings.
+
+    Returns
+    -------
+    (S, Y) array, never above ``built`` (sites of no council, index < 0, are kept whole).
     """
+    built = np.asarray(built, dtype=float)
+    council_index = np.asarray(council_index, dtype=int)
+    background = np.nan_to_num(np.asarray(background, dtype=float), nan=0.0).clip(min=0)
     n_councils = len(background)
+    ok = council_index >= 0
     totals = np.zeros((n_councils, built.shape[1]))
-    np.add.at(totals, council_index, built)
-    excess = np.clip(totals - np.asarray(background, dtype=float)[:, None], 0, None)
+    np.add.at(totals, council_index[ok], built[ok])
+    excess = np.clip(totals - background[:, None], 0, None)
     with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(totals > 0, excess / totals, 0.0)
-    return built * factor[council_index]
+        factor = np.where(totals > 0, excess / np.where(totals > 0, totals, 1.0), 0.0).clip(0, 1)
+    return np.where(ok[:, None], built * factor[np.clip(council_index, 0, None)], built)
 
 
 def site_inputs(region: Region, years: np.ndarray, a: Assumptions, delay: int = 0):
@@ -165,3 +174,46 @@ def paid_share(built: np.ndarray, dwellings: np.ndarray) -> np.ndarray:
     paid as the homes are built. 0 for a site with no dwellings."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(dwellings[..., None] > 0, built / np.where(dwellings > 0, dwellings, 1.0)[..., None], 0.0)
+
+
+
+
+def trend_background(background: np.ndarray, migration_damping: float) -> np.ndarray:
+    """The part of the background rate a damped trend carries: ``damping * background``.
+
+    A cohort change ratio damped by ``d`` keeps the share ``d`` of the net migration it
+    measured; taking the migration that past building brought as proportional to that
+    building, the trend carries ``d`` times the background rate (0 with ageing alone).
+    """
+    return float(np.clip(migration_damping, 0, 1)) * np.nan_to_num(np.asarray(background, dtype=float)).clip(min=0)
+
+
+def netting_warning(netting: bool, councils, with_rate) -> str | None:
+    """The warning to show when netting is asked for but some council has no background rate.
+
+    Parameters
+    ----------
+    netting : bool
+        Whether the assumptions ask for netting.
+    councils : sequence of str
+        Names (or codes) of the region's councils.
+    with_rate : sequence of str
+        Those of ``councils`` that have a background rate (same spelling).
+
+    Returns
+    -------
+    str or None
+        None when netting is off or every council has a rate; otherwise one sentence naming
+        the councils whose housing is added in full.
+    """
+    if not netting:
+        return None
+    have = set(with_rate)
+    missing = [c for c in councils if c not in have]
+    if not missing:
+        return None
+    every = len(missing) == len(list(councils))
+    who = "any council" if every else ", ".join(str(c) for c in missing)
+    return (f"Netting was asked for but there is no background completions rate for {who} (table "
+            f"background_rates): {'all' if every else 'their'} housing is added in full, on top of the "
+            "trend, which already carries past building. Add background rates or lower migration damping.")
