@@ -401,7 +401,7 @@ def costs_and_funding(raw: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.D
     return costs, fund, index, nor
 
 
-def build(raw: Path, out: Path) -> dict:
+def build(raw: Path, out: Path, report_path: Path | None = None) -> dict:
     os.environ.setdefault("OGR_CURRENT_DATE", "2015-06-30T00:00:00Z")  # fixed timestamp: same bytes
     report: list = []
     wards = load_wards(raw)
@@ -484,7 +484,7 @@ def build(raw: Path, out: Path) -> dict:
     os.replace(tmp, out)
     report.extend(placement_exceptions(schools, sites, pa))
     rep = pd.DataFrame(report, columns=["layer", "id", "name", "reason"]).sort_values(["layer", "id", "reason"])
-    rep.to_csv(out.parent / "demo_build_report.csv", index=False)
+    rep.to_csv(report_path or out.parent / "demo_build_report.csv", index=False)
     return tables
 
 
@@ -534,7 +534,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.raw.exists():
         print(f"raw data not found at {args.raw}; pass --raw", file=sys.stderr)
         return 2
-    tables = build(args.raw, args.out)
+    # the report of the package's demo goes to data/ (with this script); beside --out otherwise
+    default_out = ROOT / "placeplan" / "data" / "demo_region.gpkg"
+    report = ROOT / "data" / "demo_build_report.csv" if args.out.resolve() == default_out.resolve() else None
+    tables = build(args.raw, args.out, report)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024**2:.1f} MB)")
     for name, frame in tables.items():
         print(f"  {name}: {len(frame)} rows")

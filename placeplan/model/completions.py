@@ -10,8 +10,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from placeplan.model.region import Assumptions, Region
 
-__all__ = ["completions", "net_of_background", "site_inputs", "background", "site_completions", "paid_share",
-           "EXCLUDED_STATUSES"]
+__all__ = ["completions", "net_of_background", "site_inputs", "background", "netting_rate", "site_completions",
+           "paid_share", "trend_background", "netting_warning", "region_netting_warning", "EXCLUDED_STATUSES"]
 
 #: Planning statuses whose dwellings are already in the base year's pupils.
 EXCLUDED_STATUSES = ("completed",)
@@ -148,8 +148,8 @@ def site_inputs(region: Region, years: np.ndarray, a: Assumptions, delay: int = 
 
 
 def background(region: Region, councils: pd.Index) -> np.ndarray:
-    """Background completions a year per council, (C,); 0 where none is given."""
-    bg = np.zeros(len(councils))
+    """Background completions a year per council, (C,); NaN where none is given."""
+    bg = np.full(len(councils), np.nan)
     br = region.background_rates
     if br.empty:
         return bg
@@ -158,14 +158,27 @@ def background(region: Region, councils: pd.Index) -> np.ndarray:
     return bg
 
 
+def netting_rate(region: Region, councils: pd.Index, a: Assumptions) -> np.ndarray:
+    """Completions a year per council that the baseline's trend already carries, (C,).
+
+    ``damping x background`` for the population method (:func:`trend_background`), the
+    whole background rate for cohort survival (its ratios are not damped), 0 with no
+    baseline; NaN where a council has no background rate (nothing is netted there and
+    :func:`region_netting_warning` says so).
+    """
+    share = {"population": a.migration_damping, "cohort_survival": 1.0}.get(a.baseline_method, 0.0)
+    bg = background(region, councils)
+    return np.where(np.isfinite(bg), trend_background(bg, share), np.nan)
+
+
 def site_completions(region: Region, councils: pd.Index, years: np.ndarray, a: Assumptions, delay: int = 0):
     """Dwellings (S,) and completions (S, Y) of the region's sites, net of background when
     ``a.netting``; ``delay`` years more for every site (see :func:`site_inputs`)."""
     dwellings, first, rate, traj = site_inputs(region, years, a, delay)
     built = completions(dwellings, first, rate, years, traj)
-    if a.netting and not region.background_rates.empty:
+    if a.netting:
         sc = councils.get_indexer(region.sites["council_code"].astype(str))
-        built = net_of_background(built, sc, background(region, councils))
+        built = net_of_background(built, sc, netting_rate(region, councils, a))
     return dwellings, built
 
 
@@ -217,3 +230,11 @@ def netting_warning(netting: bool, councils, with_rate) -> str | None:
     return (f"Netting was asked for but there is no background completions rate for {who} (table "
             f"background_rates): {'all' if every else 'their'} housing is added in full, on top of the "
             "trend, which already carries past building. Add background rates or lower migration damping.")
+
+
+def region_netting_warning(region: Region, councils: pd.Index, names, a: Assumptions) -> str | None:
+    """:func:`netting_warning` for a region's councils (``names`` in the order of ``councils``)."""
+    if not a.netting or a.baseline_method == "none":
+        return None
+    known = np.isfinite(background(region, councils))
+    return netting_warning(True, list(names), [n for n, k in zip(names, known) if k])

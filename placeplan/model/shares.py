@@ -31,11 +31,10 @@ import warnings
 import numpy as np
 from scipy import sparse
 
-from placeplan.model.baseline import population_baseline
 from placeplan.model.constants import N_NCY, PHASE_NCY
 
-__all__ = ["ENTRY_NCY", "council_sum", "council_shares", "share_progression", "constrained_baseline",
-           "constrain_to_councils", "council_projection"]
+__all__ = ["ENTRY_NCY", "council_sum", "council_shares", "share_progression", "cohort_shares",
+           "constrained_baseline", "area_shares", "apply_shares", "constrain_to_councils", "council_projection"]
 
 
 def _entry_ncy() -> np.ndarray:
@@ -125,6 +124,68 @@ def share_progression(shares: np.ndarray) -> np.ndarray:
     return out
 
 
+def cohort_shares(
+    rolls: np.ndarray,
+    area_council: np.ndarray,
+    n_councils: int,
+    horizon: int,
+    entry_shares: np.ndarray | None = None,
+    progression: np.ndarray | None = None,
+) -> np.ndarray:
+    """Each area's share of its council's pupils per projected year and NCY, shares that age
+    with the cohort (the shares of :func:`constrained_baseline`).
+
+    Returns
+    -------
+    (A, Y, G) array; within a council the areas' shares of each (year, NCY) sum to 1 where
+    the council had any base-year pupils (or entry share) of that NCY; 0 for areas of no council.
+
+    Notes
+    -----
+    ``share[a, y, g] = s0[a, src] * prod_{h=src+1..g} progression[a, h]`` with
+    ``src = max(g - y - 1, entry[g])`` (``s0`` the entry shares when the cohort entered after
+    the base year), renormalised so each council's areas sum to 1.
+    """
+    area_council = np.asarray(area_council, dtype=int)
+    base = council_shares(rolls, area_council, n_councils)
+    n_grade = base.shape[1]
+    entry = base if entry_shares is None else np.nan_to_num(np.asarray(entry_shares, dtype=float))
+    # Source NCY of each (year, NCY): the cohort's NCY in the base year, or its phase's entry.
+    g = np.arange(n_grade)[None, :]
+    y = np.arange(horizon)[:, None]
+    cohort = g - (y + 1)
+    entry_ncy = ENTRY_NCY[:n_grade][None, :]
+    aged = cohort >= entry_ncy
+    src = np.where(aged, cohort, entry_ncy)  # (Y, G)
+    shares = np.where(aged[None], base[:, src], entry[:, src])  # (A, Y, G)
+    if progression is not None:
+        # cumulative product within each phase (progression is 1 at each entry NCY)
+        step = np.nan_to_num(np.asarray(progression, dtype=float), nan=1.0).clip(min=0)
+        step[:, entry_ncy[0] == np.arange(n_grade)] = 1.0
+        cum = np.cumprod(np.where(step > 0, step, 1.0), axis=1)
+        zero = np.cumsum(step <= 0, axis=1)  # a 0 on the way makes the share 0
+        factor = cum[:, None, :] / cum[:, src]
+        factor = np.where(zero[:, None, :] > zero[:, src], 0.0, factor)
+        shares = shares * factor
+        ci = np.clip(area_council, 0, None)
+        total = council_sum(shares, area_council, n_councils)[ci]
+        shares = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
+    return np.where((area_council >= 0)[:, None, None], shares, 0.0)
+
+
+def apply_shares(projection: np.ndarray, shares: np.ndarray, area_council: np.ndarray, n_councils: int) -> np.ndarray:
+    """Keep ``projection``'s council totals and give each area its share, (..., A, Y, G).
+
+    ``out[..., a, y, g] = sum_{b in c(a)} projection[..., b, y, g] * shares[a, y, g]``: linear
+    in the projection, so the Monte Carlo's draws and sensitivities go through it as the
+    central forecast does.  A leading draws axis is allowed.
+    """
+    area_council = np.asarray(area_council, dtype=int)
+    moved = np.moveaxis(np.asarray(projection, dtype=float), -3, 0)
+    council = council_sum(moved, area_council, n_councils)[np.clip(area_council, 0, None)]
+    return np.moveaxis(council, 0, -3) * shares
+
+
 def constrained_baseline(
     council: np.ndarray,
     rolls: np.ndarray,
@@ -163,31 +224,38 @@ def constrained_baseline(
     """
     council = np.nan_to_num(np.asarray(council, dtype=float))
     area_council = np.asarray(area_council, dtype=int)
-    n_councils, horizon, n_grade = council.shape
-    base = council_shares(rolls, area_council, n_councils)
-    entry = base if entry_shares is None else np.nan_to_num(np.asarray(entry_shares, dtype=float))
-    # Source NCY of each (year, NCY): the cohort's NCY in the base year, or its phase's entry.
-    g = np.arange(n_grade)[None, :]
-    y = np.arange(horizon)[:, None]
-    cohort = g - (y + 1)
-    entry_ncy = ENTRY_NCY[:n_grade][None, :]
-    aged = cohort >= entry_ncy
-    src = np.where(aged, cohort, entry_ncy)  # (Y, G)
-    shares = np.where(aged[None], base[:, src], entry[:, src])  # (A, Y, G)
-    if progression is not None:
-        # cumulative product within each phase (progression is 1 at each entry NCY)
-        step = np.nan_to_num(np.asarray(progression, dtype=float), nan=1.0).clip(min=0)
-        step[:, entry_ncy[0] == np.arange(n_grade)] = 1.0
-        cum = np.cumprod(np.where(step > 0, step, 1.0), axis=1)
-        zero = np.cumsum(step <= 0, axis=1)  # a 0 on the way makes the share 0
-        factor = cum[:, None, :] / cum[:, src]
-        factor = np.where(zero[:, None, :] > zero[:, src], 0.0, factor)
-        shares = shares * factor
-        ci = np.clip(area_council, 0, None)
-        total = council_sum(shares, area_council, n_councils)[ci]
-        shares = np.where(total > 0, shares / np.where(total > 0, total, 1.0), 0.0)
-    own = council[np.clip(area_council, 0, None)]
-    return np.where((area_council >= 0)[:, None, None], own * shares, 0.0)
+    n_councils, horizon, _ = council.shape
+    shares = cohort_shares(rolls, area_council, n_councils, horizon, entry_shares, progression)
+    return council[np.clip(area_council, 0, None)] * shares
+
+
+def area_shares(
+    rolls: np.ndarray, area_council: np.ndarray, n_councils: int, horizon: int, history: np.ndarray | None = None
+) -> np.ndarray:
+    """The shares (A, Y, G) by which :func:`constrain_to_councils` gives each area its part.
+
+    Without a roll history (or with one year) the shares' progression is the base year's
+    cross-section (synthetic cohort: each area keeps its base share of each NCY); with a
+    history of two or more years, progression follows real cohorts and new intakes take the
+    entry shares averaged over the history.
+
+    Parameters
+    ----------
+    rolls : (A, G) array
+        Base-year pupils on roll.
+    history : (A, T, G) array, optional
+        Pupils on roll by area, past year (oldest first, the base year last) and NCY.
+    """
+    area_council = np.asarray(area_council, dtype=int)
+    if history is None or np.asarray(history).shape[1] < 2:
+        # the synthetic cohort's product telescopes: each area keeps its base share of each NCY
+        share = council_shares(rolls, area_council, n_councils)
+        out = np.repeat(share[:, None, :], horizon, axis=1)
+        return np.where((area_council >= 0)[:, None, None], out, 0.0)
+    yearly = council_shares(history, area_council, n_councils, average=False)
+    return cohort_shares(rolls, area_council, n_councils, horizon,
+                         entry_shares=council_shares(history, area_council, n_councils),
+                         progression=share_progression(yearly))
 
 
 def constrain_to_councils(
@@ -200,14 +268,11 @@ def constrain_to_councils(
     """Keep a projection's council totals and redistribute them to areas by observed shares.
 
     The council totals of ``area_projection`` (made with council ratios) are kept; each area
-    gets its share by :func:`constrained_baseline`.  Without a roll history (or with one
-    year) the shares' progression is the base year's cross-section (synthetic cohort: each
-    area keeps its share of each NCY); with a history of two or more years, progression
-    follows real cohorts and new intakes take the entry shares averaged over the history.
+    gets its share by :func:`area_shares` (:func:`apply_shares` of them).
 
     Parameters
     ----------
-    area_projection : (A, Y, G) array
+    area_projection : (..., A, Y, G) array
     rolls : (A, G) array
         Base-year pupils on roll.
     history : (A, T, G) array, optional
@@ -215,17 +280,10 @@ def constrain_to_councils(
 
     Returns
     -------
-    (A, Y, G) array whose council sums equal those of ``area_projection``.
+    (..., A, Y, G) array whose council sums equal those of ``area_projection``.
     """
-    council = council_sum(area_projection, area_council, n_councils)
-    if history is None or np.asarray(history).shape[1] < 2:
-        # the synthetic cohort's product telescopes: each area keeps its base share of each NCY
-        share = council_shares(rolls, area_council, n_councils)
-        own = council[np.clip(area_council, 0, None)] * share[:, None, :]
-        return np.where((np.asarray(area_council) >= 0)[:, None, None], own, 0.0)
-    yearly = council_shares(history, area_council, n_councils, average=False)
-    return constrained_baseline(council, rolls, area_council, entry_shares=council_shares(history, area_council, n_councils),
-                                progression=share_progression(yearly))
+    shares = area_shares(rolls, area_council, n_councils, np.shape(area_projection)[-2], history)
+    return apply_shares(area_projection, shares, area_council, n_councils)
 
 
 def council_projection(rolls: np.ndarray, resident: np.ndarray, area_council: np.ndarray, n_councils: int) -> np.ndarray:
@@ -242,5 +300,7 @@ def council_projection(rolls: np.ndarray, resident: np.ndarray, area_council: np
     -------
     (C, H, G) array: the council's base rolls times the growth of its resident children.
     """
+    from placeplan.model.baseline import population_baseline  # the baseline step imports this module
+
     return population_baseline(council_sum(rolls, area_council, n_councils),
                                council_sum(resident, area_council, n_councils))

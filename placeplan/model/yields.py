@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from placeplan.model.region import Assumptions, Region
 
 __all__ = ["DIMENSIONS", "mix_shares", "yield_table", "site_yields", "profile_matrix", "lag_operator",
-           "housing_pupils", "lag", "region_site_yields", "all_dwellings_yields", "site_pupils"]
+           "housing_pupils", "lag", "region_site_yields", "region_yield_basis", "all_dwellings_yields", "site_pupils"]
 
 #: Categories of each published split of yield, and the site columns giving its shares.
 DIMENSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -215,6 +215,11 @@ def lag(region: Region, n_years: int) -> np.ndarray:
 def region_site_yields(region: Region, a: Assumptions) -> np.ndarray:
     """Pupils per dwelling of each of the region's sites and phase, (S, P), on ``a``'s basis."""
     return site_yields(region.sites, region.yields, a.yield_basis, a.yield_multipliers)
+
+
+def region_yield_basis(region: Region, a: Assumptions) -> np.ndarray:
+    """The mix each site's yield rests on, (S,) labels (``"bedrooms"``, ``"type+tenure"``, ``"all"``...)."""
+    return site_yields(region.sites, region.yields, a.yield_basis, a.yield_multipliers, return_basis=True)[1]
 
 
 def all_dwellings_yields(region: Region, a: Assumptions) -> np.ndarray:
