@@ -303,6 +303,10 @@ def provenance(region: Region, a: Assumptions, scenario_name: str, warnings=(),
         rate = netting_rate(region, x.idx.councils, a) if a.netting else np.full(len(x.idx.councils), np.nan)
         netted = {str(c): (None if not np.isfinite(r) else round(float(r), 1)) for c, r in zip(x.idx.councils, rate)}
         rows.append(("netting.dwellings_per_year_netted", json.dumps(netted, sort_keys=True) if a.netting else "netting off"))
+        from placeplan.model.yields import CONVERGENCE_YEARS, LONG_RUN_MULTIPLIER
+
+        rows.append(("yield_profile.tail", f"converges to {LONG_RUN_MULTIPLIER:g} x the yield by year "
+                                           f"{CONVERGENCE_YEARS} after completion"))
         if x.yield_basis is not None:
             labels, counts = np.unique(x.yield_basis.astype(str), return_counts=True)
             rows.append(("sites.yield_basis", json.dumps(dict(zip(labels.tolist(), counts.tolist())), sort_keys=True)))

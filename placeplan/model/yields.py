@@ -207,9 +207,12 @@ def housing_pupils(built: np.ndarray, site_yield: np.ndarray, lag: np.ndarray) -
 
 
 def lag(region: Region, n_years: int) -> np.ndarray:
-    """The region's :func:`lag_operator` for ``n_years`` (cached on its yield profile)."""
-    return cached_on((region.yield_profile,), ("lag", n_years),
-                     lambda: lag_operator(profile_matrix(region.yield_profile, n_years)))
+    """The region's :func:`lag_operator` for ``n_years`` (cached on its yield profile): the
+    profile's tail converges to :data:`LONG_RUN_MULTIPLIER` by :data:`CONVERGENCE_YEARS`
+    after completion (:func:`profile_matrix`)."""
+    return cached_on((region.yield_profile,), ("lag", n_years, LONG_RUN_MULTIPLIER, CONVERGENCE_YEARS),
+                     lambda: lag_operator(profile_matrix(region.yield_profile, n_years, long_run=LONG_RUN_MULTIPLIER,
+                                                         converge_years=CONVERGENCE_YEARS)))
 
 
 def region_site_yields(region: Region, a: Assumptions) -> np.ndarray:
