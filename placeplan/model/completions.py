@@ -172,14 +172,21 @@ def netting_rate(region: Region, councils: pd.Index, a: Assumptions) -> np.ndarr
 
 
 def site_completions(region: Region, councils: pd.Index, years: np.ndarray, a: Assumptions, delay: int = 0):
-    """Dwellings (S,) and completions (S, Y) of the region's sites, net of background when
-    ``a.netting``; ``delay`` years more for every site (see :func:`site_inputs`)."""
+    """Dwellings (S,), completions (S, Y) and the completions that make new pupils (S, Y):
+    net of the building the trend carries when ``a.netting`` (:func:`netting_rate`,
+    :func:`net_of_background`), else the completions themselves. ``delay`` years more for
+    every site (see :func:`site_inputs`).
+
+    Netting takes the background's families out of the *pupils*; the homes are still built
+    (and pay their contributions as they are), so the completions stay whole.
+    """
     dwellings, first, rate, traj = site_inputs(region, years, a, delay)
     built = completions(dwellings, first, rate, years, traj)
+    counted = built
     if a.netting:
         sc = councils.get_indexer(region.sites["council_code"].astype(str))
-        built = net_of_background(built, sc, netting_rate(region, councils, a))
-    return dwellings, built
+        counted = net_of_background(built, sc, netting_rate(region, councils, a))
+    return dwellings, built, counted
 
 
 def paid_share(built: np.ndarray, dwellings: np.ndarray) -> np.ndarray:
