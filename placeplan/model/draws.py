@@ -158,16 +158,25 @@ def cohort_survival_draws(cohort: CohortInputs, grade_mask: np.ndarray, n: int, 
     resid = np.nan_to_num(cohort.past - cohort.ratios[:, None, :]) * settings.ratio_residual_scale
     n_area, horizon = cohort.intakes.shape
     areas = np.arange(n_area)[None, :]
-    if resid.shape[1] == 0:
-        ratios = np.broadcast_to(central, (n,) + central.shape)
-    else:
+    pick = None
+    if resid.shape[1] > 0:
         pick = stream_rng(settings.seed, stream).integers(0, resid.shape[1], size=(horizon, n, n_area, 1))[..., 0]
 
-        def ratios(t: int) -> np.ndarray:
-            return np.clip(central[None] + resid[areas, pick[t]], 0, None)
+    def project(lo: int, hi: int, mask=None) -> np.ndarray:
+        if pick is None:
+            ratios = np.broadcast_to(central, (hi - lo,) + central.shape)
+        else:
+            def ratios(t: int) -> np.ndarray:
+                return np.clip(central[None] + resid[areas, pick[t, lo:hi]], 0, None)
+        last = np.broadcast_to(cohort.last, (hi - lo,) + cohort.last.shape)
+        return grade_progression(last, ratios, cohort.intakes, feeder=cohort.feeder, mask=mask)
 
-    last = np.broadcast_to(cohort.last, (n,) + cohort.last.shape)
     if cohort.shares is None:
-        return grade_progression(last, ratios, cohort.intakes, feeder=cohort.feeder, mask=grade_mask)
-    full = grade_progression(last, ratios, cohort.intakes, feeder=cohort.feeder)
-    return phase_totals(cohort.constrain(np.where(grade_mask[:, None, :], full, 0.0)), grade_mask)
+        return project(0, n, grade_mask)
+    # the council constraint needs every NCY: a few draws at a time keeps (draws, A, H, G) small
+    step = max(1, 2_000_000 // max(cohort.shares.size, 1))
+    out = np.empty((n, n_area, horizon))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        out[lo:hi] = phase_totals(cohort.constrain(np.where(grade_mask[:, None, :], project(lo, hi), 0.0)), grade_mask)
+    return out
