@@ -102,7 +102,7 @@ def test_yield_basis_in_sites_table_and_provenance():
     flats = REGION.sites["share_houses"].notna().to_numpy()
     assert (basis[flats] == "type").all() and (basis[~flats] == "all").all()
     prov = res.provenance.set_index("key")["value"]
-    assert prov["sites.yield_basis"] == '{"all": %d, "type": %d}' % ((~flats).sum(), flats.sum())
+    assert prov["sites.yield_basis"] == f'{{"all": {(~flats).sum()}, "type": {flats.sum()}}}'
 
 
 MIX_FIELDS = [c for c in SITE_COLUMNS if any(c in cols for _, cols in DIMENSIONS.values())]

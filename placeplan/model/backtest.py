@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from placeplan.errors import Problem, ValidationError
-from placeplan.model.constants import academic_year_label
 from placeplan.model.baseline import baseline
+from placeplan.model.constants import academic_year_label
 from placeplan.model.forecast import forecast
 from placeplan.model.index import region_index
 from placeplan.model.region import Assumptions, Region

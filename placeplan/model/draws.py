@@ -12,8 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from placeplan.model.baseline import CohortInputs, baseline, grade_progression, participation, population_shares
-from placeplan.model.shares import apply_shares
+from placeplan.model.baseline import (
+    CohortInputs,
+    baseline,
+    grade_progression,
+    participation,
+    population_shares,
+)
 from placeplan.model.completions import paid_share
 from placeplan.model.constants import AGE_OFFSET, N_NCY, PHASES
 from placeplan.model.flows import flows_operator
@@ -25,6 +30,7 @@ from placeplan.model.population import (
     resident_by_area,
     resident_children,
 )
+from placeplan.model.shares import apply_shares
 from placeplan.model.util import cached_on
 from placeplan.model.yields import site_pupils
 

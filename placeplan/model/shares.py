@@ -300,7 +300,9 @@ def council_projection(rolls: np.ndarray, resident: np.ndarray, area_council: np
     -------
     (C, H, G) array: the council's base rolls times the growth of its resident children.
     """
-    from placeplan.model.baseline import population_baseline  # the baseline step imports this module
+    from placeplan.model.baseline import (
+        population_baseline,  # the baseline step imports this module
+    )
 
     return population_baseline(council_sum(rolls, area_council, n_councils),
                                council_sum(resident, area_council, n_councils))
