@@ -336,6 +336,36 @@ def births(raw: Path) -> pd.DataFrame:
     return long.groupby(["council_code", "year"], as_index=False)["births"].sum().astype({"births": float})
 
 
+#: Financial years (April-March) of net additional dwellings averaged into each council's
+#: background rate: the five years before the mid-2015 base.  The cohort change ratios are
+#: mid-2014 -> mid-2015 (one year, mostly financial year 2014/15), and the families moving
+#: in that year move into homes completed that year and in the years before it, whose
+#: pupils still rise for about five years (the yield profile); so the rate the trend
+#: carries forward is the recent five years' building, not one year's (docs/method.md 1).
+BACKGROUND_YEARS = ("2010/11", "2011/12", "2012/13", "2013/14", "2014/15")
+
+
+def background_rates(raw: Path) -> pd.DataFrame:
+    """Net additional dwellings a year per council, mean of BACKGROUND_YEARS (DLUHC Live Table 122)."""
+    nad = pd.read_csv(raw / "housing/net_additional_dwellings_la_2001_2015.csv", dtype={"la_code": str})
+    nad = nad[nad["year"].isin(BACKGROUND_YEARS) & nad["la_code"].isin(list(COUNCIL_OF_LAD))]
+    nad = nad.assign(council_code=nad["la_code"].map(COUNCIL_OF_LAD))
+    # Buckinghamshire: the sum of its four 2015 districts, year by year, then the mean
+    per_year = nad.groupby(["council_code", "year"])["net_additional_dwellings"].sum().unstack()
+    if per_year.shape[1] != len(BACKGROUND_YEARS) or per_year.isna().any().any():
+        raise ValueError(f"net additional dwellings missing for some of {BACKGROUND_YEARS}")
+    provisional = sorted(nad.loc[nad["nad_provisional"].astype(str) == "True", "year"].unique())
+    source = (f"DLUHC Live Table 122 net additional dwellings, mean of {BACKGROUND_YEARS[0]}-{BACKGROUND_YEARS[-1]}"
+              + (f" ({', '.join(provisional)} provisional in the 2021 edition)" if provisional else ""))
+    out = pd.DataFrame({
+        "council_code": per_year.index.astype(str),
+        "dwellings_per_year": per_year.mean(axis=1).round(1).to_numpy(),
+        "years": f"{BACKGROUND_YEARS[0]}-{BACKGROUND_YEARS[-1]}",
+        "source": source,
+    })
+    return out.set_index("council_code").reindex(COUNCILS["council_code"]).reset_index()
+
+
 def costs_and_funding(raw: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.DataFrame]:
     t = pd.read_csv(raw / "costs/dfe_scorecards_costs_and_2015_nor.csv")
     for col in ("PRI_NoR15", "SEC_NoR15", "Funding"):
@@ -371,7 +401,7 @@ def costs_and_funding(raw: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.D
     return costs, fund, index, nor
 
 
-def build(raw: Path, out: Path) -> dict:
+def build(raw: Path, out: Path, report_path: Path | None = None) -> dict:
     os.environ.setdefault("OGR_CURRENT_DATE", "2015-06-30T00:00:00Z")  # fixed timestamp: same bytes
     report: list = []
     wards = load_wards(raw)
@@ -410,7 +440,8 @@ def build(raw: Path, out: Path) -> dict:
         "sources": "DfE School Capacity 2015 (UD1); DfE Get Information About Schools (2017); ONS mid-2015 ward "
         "population by single year of age; ONS mid-2014 MYE2; ONS births component 2002-2014; ONS December 2015 "
         "ward and LAD boundaries (super generalised, clipped); ONS Postcode Directory; DfE LA school places "
-        "scorecards (2022/23-2024/25); council brownfield land registers (2018); DfE pupil yield dashboard (2021/22)",
+        "scorecards (2022/23-2024/25); council brownfield land registers (2018); DfE pupil yield dashboard (2021/22); "
+        "DLUHC net additional dwellings (Live Table 122) 2010/11-2014/15",
         "licence": "Open Government Licence v3.0",
         "attribution": "Contains public sector information licensed under the Open Government Licence v3.0. | "
         "Contains National Statistics data (c) Crown copyright and database right. | "
@@ -439,6 +470,7 @@ def build(raw: Path, out: Path) -> dict:
         "meta": meta_df,
         "births": births(raw),
         "cohort_change": cohort_change(raw, wards),
+        "background_rates": background_rates(raw),
         "scorecard_nor15": nor,
     }
     tmp = out.with_suffix(".tmp.gpkg")
@@ -452,7 +484,7 @@ def build(raw: Path, out: Path) -> dict:
     os.replace(tmp, out)
     report.extend(placement_exceptions(schools, sites, pa))
     rep = pd.DataFrame(report, columns=["layer", "id", "name", "reason"]).sort_values(["layer", "id", "reason"])
-    rep.to_csv(out.parent / "demo_build_report.csv", index=False)
+    rep.to_csv(report_path or out.parent / "demo_build_report.csv", index=False)
     return tables
 
 
@@ -502,7 +534,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.raw.exists():
         print(f"raw data not found at {args.raw}; pass --raw", file=sys.stderr)
         return 2
-    tables = build(args.raw, args.out)
+    # the report of the package's demo goes to data/ (with this script); beside --out otherwise
+    default_out = ROOT / "placeplan" / "data" / "demo_region.gpkg"
+    report = ROOT / "data" / "demo_build_report.csv" if args.out.resolve() == default_out.resolve() else None
+    tables = build(args.raw, args.out, report)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024**2:.1f} MB)")
     for name, frame in tables.items():
         print(f"  {name}: {len(frame)} rows")

@@ -25,18 +25,16 @@ def _summary(results, region) -> str:
         f"forecast {sf['academic_year'].iloc[0]} to {sf['academic_year'].iloc[-1]}",
         "",
     ]
-    peak = sf.groupby(["council", "phase", "planning_area_code"])["places_needed"].max().groupby(["council", "phase"]).sum()
-    areas_short = sf[sf["places_needed"] > 0].groupby(["council", "phase"])["planning_area_code"].nunique()
-    money = fg.groupby("council")[["cost", "contributions", "basic_need", "other_funding", "funding_gap"]].sum()
+    from placeplan.model.constants import AREA_PHASES
+    from placeplan.model.summary import council_summary
+
     table = []
-    for council in sorted(sf["council"].unique()):
+    for council, m in council_summary(sf, fg).iterrows():
         row = {"council": council}
-        for phase in ("primary", "secondary"):
-            p = float(peak.get((council, phase), 0.0))
-            row[f"{phase} places needed (peak, sum of areas)"] = f"{p:,.0f}"
-            row[f"{phase} FE"] = f"{p / (210 if phase == 'primary' else 150):.1f}"
-            row[f"{phase} areas short"] = int(areas_short.get((council, phase), 0))
-        m = money.loc[council]
+        for phase in AREA_PHASES:
+            row[f"{phase} places needed (peak, sum of areas)"] = f"{m[f'{phase}_places_needed']:,.0f}"
+            row[f"{phase} FE"] = f"{m[f'{phase}_forms_of_entry']:.1f}"
+            row[f"{phase} areas short"] = int(m[f"{phase}_areas_short"])
         row["cost £m"] = f"{m['cost'] / 1e6:,.1f}"
         row["contributions £m"] = f"{m['contributions'] / 1e6:,.1f}"
         row["Basic Need £m"] = f"{m['basic_need'] / 1e6:,.1f}"
@@ -148,21 +146,35 @@ def cmd_backtest(args) -> int:
 
     region = pp.load_region(args.region)
     actuals = read_actuals(args.actuals)
-    result = backtest(region, actuals, args.base_year, settings=Uncertainty(draws=args.draws, seed=args.seed))
+    result = backtest(region, actuals, args.base_year, settings=Uncertainty(draws=args.draws, seed=args.seed),
+                      sixth_form=args.sixth_form)
     print(f"Back-test from base year {result.base_year} (census May {result.base_year}); "
-          f"{len(result.rows)} actual values compared, {len(result.skipped)} skipped.")
-    print("accuracy = (forecast - actual) / actual; MAPE = mean |accuracy|; coverage = share of actuals in P10-P90\n")
-    show = result.summary.copy()
-    show["mean_accuracy"] = show["mean_accuracy"].map("{:+.2%}".format)
-    for c in ("mape", "coverage_p10_p90"):
-        show[c] = show[c].map("{:.2%}".format)
-    print(show.to_string(index=False))
+          f"{len(result.rows)} actual values compared, {len(result.skipped)} skipped"
+          f"{'' if args.sixth_form else '; secondary pupils are Y7-Y11'}.")
+    print("accuracy = (forecast - actual) / actual (DfE); MAPE = mean |accuracy|; weighted = sum |forecast - actual| / "
+          "sum actual; median = median |accuracy|; naive = the base year's pupils held constant; "
+          "coverage = share of actuals in P10-P90\n")
+    print(_backtest_table(result.summary).to_string(index=False))
+    for note in result.notes:
+        print(f"\n{note}")
     for r in result.skipped.head(10).itertuples():
         print(f"  skipped {r.level} {r.code} {r.phase} {r.academic_year}: {r.reason}")
     if args.out:
         path = export_tables({"summary": result.summary, "rows": result.rows, "skipped": result.skipped}, Path(args.out))
         print(f"\nwrote {path}")
     return EXIT_OK
+
+
+def _backtest_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The back-test summary with the model's errors beside the naive forecast's, as percentages."""
+    show = summary[["level", "phase", "years_ahead", "n"]].copy()
+    show["accuracy"] = summary["mean_accuracy"].map("{:+.1%}".format)
+    show["naive accuracy"] = summary["naive_mean_accuracy"].map("{:+.1%}".format)
+    for col, label in (("mape", "MAPE"), ("weighted_ape", "weighted"), ("median_ape", "median")):
+        show[label] = summary[col].map("{:.1%}".format)
+        show[f"naive {label}"] = summary[f"naive_{col}"].map("{:.1%}".format)
+    show["coverage"] = summary["coverage_p10_p90"].map("{:.0%}".format)
+    return show
 
 
 def _with_sites_file(region, path):
@@ -254,10 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_forecast)
     b = sub.add_parser("backtest", help="forecast from a past base year and score it against actual pupils")
     b.add_argument("--region", help="region bundle; default: the embedded demo region")
-    b.add_argument("--actuals", required=True, help="CSV/XLSX: level, code, phase, academic_year, pupils")
+    b.add_argument("--actuals", required=True, help="CSV/XLSX: level (council or planning_area), code, phase, academic_year, pupils")
     b.add_argument("--base-year", type=int, help="census year to start from (needs roll_history up to then)")
     b.add_argument("--draws", type=int, default=500, help="Monte Carlo draws for the P10-P90 band")
     b.add_argument("--seed", type=int, default=20151)
+    b.add_argument("--no-sixth-form", dest="sixth_form", action="store_false",
+                   help="secondary actuals are Y7-Y11 (the forecast's Y12-Y13 are left out)")
     b.add_argument("--out", help="write summary and rows to .xlsx or .csv")
     b.set_defaults(func=cmd_backtest)
     v = sub.add_parser("validate", help="check a region bundle, sites file or scenario")

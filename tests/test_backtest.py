@@ -94,7 +94,7 @@ def test_cli_backtest(tmp_path):
                           "--actuals", str(tmp_path / "actuals.csv"), "--base-year", "2010", "--draws", "300",
                           "--out", str(tmp_path / "bt.xlsx")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert "Back-test from base year 2010" in out.stdout and "mape" in out.stdout
+    assert "Back-test from base year 2010" in out.stdout and "MAPE" in out.stdout and "naive weighted" in out.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("level,code,phase,academic_year,pupils\nward,X,primary,2011,ten\n")
     out = subprocess.run([sys.executable, "-m", "placeplan", "backtest", "--region", str(tmp_path / "r.gpkg"),

@@ -272,7 +272,7 @@ ACTUALS = Layer(
     (
         Column("level", "str", "council or planning_area", choices=("council", "planning_area")),
         Column("code", "str", "council code or planning-area code"),
-        Column("phase", "str", "primary or secondary (secondary: Y7-Y13)", choices=("primary", "secondary")),
+        Column("phase", "str", "primary or secondary (secondary: Y7-Y13, or Y7-Y11 with --no-sixth-form)", choices=("primary", "secondary")),
         Column("academic_year", "year", "academic year, e.g. 2016/17"),
         Column("pupils", "float", "pupils on roll", min=0),
     ),

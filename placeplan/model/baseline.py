@@ -24,6 +24,7 @@ from placeplan.model.population import (
     resident_by_area,
     trend_births,
 )
+from placeplan.model.shares import apply_shares, area_shares
 from placeplan.model.util import cached_on
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = [  # age_population, damp and trend_births live in population.py; kept here for callers
     "RATIO_METHODS", "survival_ratios", "average_ratios", "grade_progression", "age_population", "damp",
     "trend_births", "participation", "population_baseline", "base_rolls", "feeder_matrix", "roll_history_array", "CohortInputs", "cohort_inputs",
-    "baseline",
+    "population_shares", "baseline",
 ]
 
 RATIO_METHODS = ("mean", "weighted", "geometric", "median", "last")
@@ -254,13 +255,23 @@ def roll_history_array(roll_history: pd.DataFrame, areas: pd.Index) -> np.ndarra
 @dataclass(frozen=True)
 class CohortInputs:
     """What grade progression needs: the last known year (A, G), past ratios used (A, T, G-1),
-    their average (A, G-1), Reception intakes (A, H) and feeder shares (A, A) or None."""
+    their average (A, G-1), Reception intakes (A, H) and feeder shares (A, A) or None; and
+    the planning areas' shares of their council (A, H, G, :func:`~placeplan.model.shares.area_shares`
+    of the roll history) with each area's council index (A,), or None to keep area totals."""
 
     last: np.ndarray
     past: np.ndarray
     ratios: np.ndarray
     intakes: np.ndarray
     feeder: np.ndarray | None
+    shares: np.ndarray | None = None
+    area_council: np.ndarray | None = None
+
+    def constrain(self, projected: np.ndarray) -> np.ndarray:
+        """Projected pupils (..., A, H, G) as shares of their council's total (unchanged without shares)."""
+        if self.shares is None:
+            return projected
+        return apply_shares(projected, self.shares, self.area_council, int(self.area_council.max()) + 1)
 
 
 def cohort_inputs(region: Region, idx: RegionIndex, a: Assumptions, zw, resident_area: np.ndarray) -> CohortInputs:
@@ -273,6 +284,9 @@ def cohort_inputs(region: Region, idx: RegionIndex, a: Assumptions, zw, resident
     the area's resident 5-year-olds when zones are given.
     """
     arr = roll_history_array(region.roll_history, idx.areas)
+    mask = idx.grade_mask
+    shares = area_shares(np.nan_to_num(arr[:, -1, :]) * mask, idx.area_council, len(idx.councils), a.horizon,
+                         history=np.nan_to_num(arr) * mask[:, None, :])
     feeder = None
     if zw is not None:
         zone_children = region.zones[POP_COLUMNS[AGE_OFFSET:AGE_OFFSET + FEEDER_GRADE + 1]].to_numpy(dtype=float).sum(axis=1)
@@ -290,7 +304,15 @@ def cohort_inputs(region: Region, idx: RegionIndex, a: Assumptions, zw, resident
         intakes = last[:, :1] * growth
     else:
         intakes = np.repeat(last[:, :1], a.horizon, axis=1)
-    return CohortInputs(last, past, average_ratios(past, a.ratio_method), intakes, feeder)
+    return CohortInputs(last, past, average_ratios(past, a.ratio_method), intakes, feeder, shares,
+                        np.asarray(idx.area_council, dtype=int))
+
+
+def population_shares(idx: RegionIndex, a: Assumptions, rolls: np.ndarray) -> np.ndarray:
+    """The planning areas' shares of their council (A, H, G) for the population method: each
+    area keeps its base-year share of each NCY (:func:`~placeplan.model.shares.area_shares`
+    with one census, the synthetic cohort)."""
+    return area_shares(rolls * idx.grade_mask, idx.area_council, len(idx.councils), a.horizon)
 
 
 def baseline(region: Region, idx: RegionIndex, a: Assumptions) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +321,9 @@ def baseline(region: Region, idx: RegionIndex, a: Assumptions) -> tuple[np.ndarr
     ``population``: base participation x projected resident children
     (:func:`population_baseline`); ``cohort_survival``: :func:`grade_progression` from the
     roll history (:func:`cohort_inputs`); ``none``: zero. Grades an area's phase does not
-    hold are 0.
+    hold are 0. Both methods then keep each council's projected total of every NCY and
+    year and give its planning areas their observed shares of it
+    (:mod:`placeplan.model.shares`; docs/method.md, "Planning areas").
     """
     key = (region.zones, region.schools, region.planning_areas, region.zone_areas, region.cohort_change,
            region.births, region.roll_history, region.meta)
@@ -313,10 +337,13 @@ def _baseline(region: Region, idx: RegionIndex, a: Assumptions) -> tuple[np.ndar
     if a.baseline_method == "none":
         out = np.zeros((len(idx.areas), a.horizon, N_NCY))
     elif a.baseline_method == "population":
-        out = population_baseline(rolls, resident_area)
+        masked = np.where(idx.grade_mask[:, None, :], population_baseline(rolls, resident_area), 0.0)
+        out = apply_shares(masked, population_shares(idx, a, rolls), idx.area_council, len(idx.councils))
     elif a.baseline_method == "cohort_survival":
         c = cohort_inputs(region, idx, a, zw, resident_area)
-        out, rolls = grade_progression(c.last, c.ratios, c.intakes, feeder=c.feeder), c.last
+        out = c.constrain(np.where(idx.grade_mask[:, None, :], grade_progression(c.last, c.ratios, c.intakes,
+                                                                                   feeder=c.feeder), 0.0))
+        rolls = c.last
     else:
         raise ValueError(f"unknown baseline method {a.baseline_method!r}")
     return np.where(idx.grade_mask[:, None, :], out, 0.0), rolls * idx.grade_mask

@@ -10,8 +10,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from placeplan.model.region import Assumptions, Region
 
-__all__ = ["completions", "net_of_background", "site_inputs", "background", "site_completions", "paid_share",
-           "EXCLUDED_STATUSES"]
+__all__ = ["completions", "net_of_background", "site_inputs", "background", "netting_rate", "site_completions",
+           "paid_share", "trend_background", "netting_warning", "region_netting_warning", "EXCLUDED_STATUSES"]
 
 #: Planning statuses whose dwellings are already in the base year's pupils.
 EXCLUDED_STATUSES = ("completed",)
@@ -84,15 +84,24 @@ def net_of_background(
     council_index : (S,) int array
         Index of each site's council.
     background : (C,) array
-        Background completions a year per council.
+        Background completions a year per council; NaN (unknown) nets nothing and a
+        negative rate counts as 0, so netting never adds dwellings.
+
+    Returns
+    -------
+    (S, Y) array, never above ``built`` (sites of no council, index < 0, are kept whole).
     """
+    built = np.asarray(built, dtype=float)
+    council_index = np.asarray(council_index, dtype=int)
+    background = np.nan_to_num(np.asarray(background, dtype=float), nan=0.0).clip(min=0)
     n_councils = len(background)
+    ok = council_index >= 0
     totals = np.zeros((n_councils, built.shape[1]))
-    np.add.at(totals, council_index, built)
-    excess = np.clip(totals - np.asarray(background, dtype=float)[:, None], 0, None)
+    np.add.at(totals, council_index[ok], built[ok])
+    excess = np.clip(totals - background[:, None], 0, None)
     with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(totals > 0, excess / totals, 0.0)
-    return built * factor[council_index]
+        factor = np.where(totals > 0, excess / np.where(totals > 0, totals, 1.0), 0.0).clip(0, 1)
+    return np.where(ok[:, None], built * factor[np.clip(council_index, 0, None)], built)
 
 
 def site_inputs(region: Region, years: np.ndarray, a: Assumptions, delay: int = 0):
@@ -139,8 +148,8 @@ def site_inputs(region: Region, years: np.ndarray, a: Assumptions, delay: int = 
 
 
 def background(region: Region, councils: pd.Index) -> np.ndarray:
-    """Background completions a year per council, (C,); 0 where none is given."""
-    bg = np.zeros(len(councils))
+    """Background completions a year per council, (C,); NaN where none is given."""
+    bg = np.full(len(councils), np.nan)
     br = region.background_rates
     if br.empty:
         return bg
@@ -149,15 +158,35 @@ def background(region: Region, councils: pd.Index) -> np.ndarray:
     return bg
 
 
+def netting_rate(region: Region, councils: pd.Index, a: Assumptions) -> np.ndarray:
+    """Completions a year per council that the baseline's trend already carries, (C,).
+
+    ``damping x background`` for the population method (:func:`trend_background`), the
+    whole background rate for cohort survival (its ratios are not damped), 0 with no
+    baseline; NaN where a council has no background rate (nothing is netted there and
+    :func:`region_netting_warning` says so).
+    """
+    share = {"population": a.migration_damping, "cohort_survival": 1.0}.get(a.baseline_method, 0.0)
+    bg = background(region, councils)
+    return np.where(np.isfinite(bg), trend_background(bg, share), np.nan)
+
+
 def site_completions(region: Region, councils: pd.Index, years: np.ndarray, a: Assumptions, delay: int = 0):
-    """Dwellings (S,) and completions (S, Y) of the region's sites, net of background when
-    ``a.netting``; ``delay`` years more for every site (see :func:`site_inputs`)."""
+    """Dwellings (S,), completions (S, Y) and the completions that make new pupils (S, Y):
+    net of the building the trend carries when ``a.netting`` (:func:`netting_rate`,
+    :func:`net_of_background`), else the completions themselves. ``delay`` years more for
+    every site (see :func:`site_inputs`).
+
+    Netting takes the background's families out of the *pupils*; the homes are still built
+    (and pay their contributions as they are), so the completions stay whole.
+    """
     dwellings, first, rate, traj = site_inputs(region, years, a, delay)
     built = completions(dwellings, first, rate, years, traj)
-    if a.netting and not region.background_rates.empty:
+    counted = built
+    if a.netting:
         sc = councils.get_indexer(region.sites["council_code"].astype(str))
-        built = net_of_background(built, sc, background(region, councils))
-    return dwellings, built
+        counted = net_of_background(built, sc, netting_rate(region, councils, a))
+    return dwellings, built, counted
 
 
 def paid_share(built: np.ndarray, dwellings: np.ndarray) -> np.ndarray:
@@ -165,3 +194,54 @@ def paid_share(built: np.ndarray, dwellings: np.ndarray) -> np.ndarray:
     paid as the homes are built. 0 for a site with no dwellings."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(dwellings[..., None] > 0, built / np.where(dwellings > 0, dwellings, 1.0)[..., None], 0.0)
+
+
+
+
+def trend_background(background: np.ndarray, migration_damping: float) -> np.ndarray:
+    """The part of the background rate a damped trend carries: ``damping * background``.
+
+    A cohort change ratio damped by ``d`` keeps the share ``d`` of the net migration it
+    measured; taking the migration that past building brought as proportional to that
+    building, the trend carries ``d`` times the background rate (0 with ageing alone).
+    """
+    return float(np.clip(migration_damping, 0, 1)) * np.nan_to_num(np.asarray(background, dtype=float)).clip(min=0)
+
+
+def netting_warning(netting: bool, councils, with_rate) -> str | None:
+    """The warning to show when netting is asked for but some council has no background rate.
+
+    Parameters
+    ----------
+    netting : bool
+        Whether the assumptions ask for netting.
+    councils : sequence of str
+        Names (or codes) of the region's councils.
+    with_rate : sequence of str
+        Those of ``councils`` that have a background rate (same spelling).
+
+    Returns
+    -------
+    str or None
+        None when netting is off or every council has a rate; otherwise one sentence naming
+        the councils whose housing is added in full.
+    """
+    if not netting:
+        return None
+    have = set(with_rate)
+    missing = [c for c in councils if c not in have]
+    if not missing:
+        return None
+    every = len(missing) == len(list(councils))
+    who = "any council" if every else ", ".join(str(c) for c in missing)
+    return (f"Netting was asked for but there is no background completions rate for {who} (table "
+            f"background_rates): {'all' if every else 'their'} housing is added in full, on top of the "
+            "trend, which already carries past building. Add background rates or lower migration damping.")
+
+
+def region_netting_warning(region: Region, councils: pd.Index, names, a: Assumptions) -> str | None:
+    """:func:`netting_warning` for a region's councils (``names`` in the order of ``councils``)."""
+    if not a.netting or a.baseline_method == "none":
+        return None
+    known = np.isfinite(background(region, councils))
+    return netting_warning(True, list(names), [n for n, k in zip(names, known) if k])

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from placeplan.model.baseline import CohortInputs, baseline, grade_progression, participation
+from placeplan.model.baseline import (
+    CohortInputs,
+    baseline,
+    grade_progression,
+    participation,
+    population_shares,
+)
 from placeplan.model.completions import paid_share
 from placeplan.model.constants import AGE_OFFSET, N_NCY, PHASES
 from placeplan.model.flows import flows_operator
@@ -24,6 +30,7 @@ from placeplan.model.population import (
     resident_by_area,
     resident_children,
 )
+from placeplan.model.shares import apply_shares
 from placeplan.model.util import cached_on
 from placeplan.model.yields import site_pupils
 
@@ -101,7 +108,9 @@ def baseline_sensitivities(region: Region, idx: RegionIndex, a: Assumptions) -> 
     The population baseline is participation x residents; births and migration change
     residents after the base year only, so the baseline changes by participation x the
     change in residents (:func:`~placeplan.model.baseline.resident_children` with one
-    council's births, or its cohort change ratios less 1, scaled by ``1 + eps``).
+    council's births, or its cohort change ratios less 1, scaled by ``1 + eps``), given to
+    the planning areas by their shares of the council as the central baseline is
+    (:func:`~placeplan.model.shares.apply_shares`, linear).
     """
 
     def compute():
@@ -113,6 +122,7 @@ def baseline_sensitivities(region: Region, idx: RegionIndex, a: Assumptions) -> 
         _, rolls = baseline(region, idx, a)
         part = np.nan_to_num(participation(rolls, res_area[:, :, 0]))
         n_c = len(idx.councils)
+        shares = population_shares(idx, a, rolls)
         d_births = np.zeros((n_c, len(idx.areas), a.horizon))
         d_mig = np.zeros_like(d_births)
         eps = 0.01
@@ -122,7 +132,8 @@ def baseline_sensitivities(region: Region, idx: RegionIndex, a: Assumptions) -> 
 
         def change(rows, new_resident):
             delta = area_sum(zw[rows], (new_resident - resident[rows])[:, ages, :])
-            return phase_totals((part[:, :, None] * delta[:, :, 1:]).transpose(0, 2, 1), idx.grade_mask) / eps
+            area = np.where(idx.grade_mask[:, None, :], (part[:, :, None] * delta[:, :, 1:]).transpose(0, 2, 1), 0.0)
+            return phase_totals(apply_shares(area, shares, idx.area_council, n_c), idx.grade_mask) / eps
 
         for c, rows in pd.Series(np.arange(len(zones_council))).groupby(zones_council).indices.items():
             if c < 0:
@@ -146,19 +157,32 @@ def cohort_survival_draws(cohort: CohortInputs, grade_mask: np.ndarray, n: int, 
     ``r[n, t, a, g] = max(0, rbar[a, g] + k * e[a, tau, g])`` with ``tau`` drawn uniformly
     among the past years per draw, year and area, ``e = r_past - rbar`` the residuals and
     ``k = settings.ratio_residual_scale`` (as the GLA's projections do). With ``k = 0``
-    every draw is the central forecast.
+    every draw is the central forecast. Each draw then goes through the central forecast's
+    council constraint (:meth:`~placeplan.model.baseline.CohortInputs.constrain`).
     """
     central = np.nan_to_num(cohort.ratios)
     resid = np.nan_to_num(cohort.past - cohort.ratios[:, None, :]) * settings.ratio_residual_scale
     n_area, horizon = cohort.intakes.shape
     areas = np.arange(n_area)[None, :]
-    if resid.shape[1] == 0:
-        ratios = np.broadcast_to(central, (n,) + central.shape)
-    else:
+    pick = None
+    if resid.shape[1] > 0:
         pick = stream_rng(settings.seed, stream).integers(0, resid.shape[1], size=(horizon, n, n_area, 1))[..., 0]
 
-        def ratios(t: int) -> np.ndarray:
-            return np.clip(central[None] + resid[areas, pick[t]], 0, None)
+    def project(lo: int, hi: int, mask=None) -> np.ndarray:
+        if pick is None:
+            ratios = np.broadcast_to(central, (hi - lo,) + central.shape)
+        else:
+            def ratios(t: int) -> np.ndarray:
+                return np.clip(central[None] + resid[areas, pick[t, lo:hi]], 0, None)
+        last = np.broadcast_to(cohort.last, (hi - lo,) + cohort.last.shape)
+        return grade_progression(last, ratios, cohort.intakes, feeder=cohort.feeder, mask=mask)
 
-    last = np.broadcast_to(cohort.last, (n,) + cohort.last.shape)
-    return grade_progression(last, ratios, cohort.intakes, feeder=cohort.feeder, mask=grade_mask)
+    if cohort.shares is None:
+        return project(0, n, grade_mask)
+    # the council constraint needs every NCY: a few draws at a time keeps (draws, A, H, G) small
+    step = max(1, 2_000_000 // max(cohort.shares.size, 1))
+    out = np.empty((n, n_area, horizon))
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        out[lo:hi] = phase_totals(cohort.constrain(np.where(grade_mask[:, None, :], project(lo, hi), 0.0)), grade_mask)
+    return out

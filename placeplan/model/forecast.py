@@ -12,7 +12,7 @@ import numpy as np
 
 from placeplan.model.baseline import baseline
 from placeplan.model.capacity import Shortfall, region_capacity, shortfall
-from placeplan.model.completions import paid_share
+from placeplan.model.completions import paid_share, region_netting_warning
 from placeplan.model.constants import PHASES
 from placeplan.model.flows import apply_flows, flows_operator
 from placeplan.model.funding import (
@@ -32,7 +32,7 @@ from placeplan.model.geography import area_pupils, placement_warnings, site_weig
 from placeplan.model.index import RegionIndex, region_index
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.results import ForecastArrays, Results, results
-from placeplan.model.yields import site_pupils
+from placeplan.model.yields import region_yield_basis, site_pupils
 
 __all__ = ["forecast", "forecast_arrays", "funding_arrays", "Results", "ForecastArrays"]
 
@@ -54,7 +54,9 @@ def forecast(region: Region, assumptions: Assumptions | None = None, scenario_na
     Results
     """
     a = assumptions or region.assumptions()
-    return results(region, a, forecast_arrays(region, a), scenario_name, placement_warnings(region))
+    arrays = forecast_arrays(region, a)
+    netting = region_netting_warning(region, arrays.idx.councils, arrays.idx.council_names, a)
+    return results(region, a, arrays, scenario_name, list(placement_warnings(region)) + ([netting] if netting else []))
 
 
 def forecast_arrays(region: Region, a: Assumptions) -> ForecastArrays:
@@ -67,7 +69,7 @@ def forecast_arrays(region: Region, a: Assumptions) -> ForecastArrays:
     sf = shortfall((base + housing).sum(axis=2), region_capacity(region, idx), a.headroom, idx.places_per_fe)
     money = funding_arrays(region, idx, a, sf, weights, dwellings, built, yields, pupils)
     return ForecastArrays(idx=idx, baseline=base, housing=housing, shortfall=sf, dwellings=dwellings, built=built,
-                          yields=yields, pupils=pupils, **money)
+                          yields=yields, pupils=pupils, yield_basis=region_yield_basis(region, a), **money)
 
 
 def funding_arrays(region: Region, idx: RegionIndex, a: Assumptions, sf: Shortfall, weights: dict,

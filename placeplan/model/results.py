@@ -30,7 +30,8 @@ class Results:
     Attributes ``shortfall``, ``pupils``, ``funding_gap``, ``contributions``, ``sites``,
     ``small_sites``, ``development_headroom`` and ``provenance`` are DataFrames, built
     from the forecast's arrays the first time each is read: a page showing two tables
-    does not pay for eight. ``warnings`` lists placement warnings.
+    does not pay for eight. ``warnings`` lists placement warnings and a netting that
+    could not be done (also in the provenance).
     """
 
     #: every table, in the order exports write them
@@ -106,6 +107,7 @@ class ForecastArrays:
     basic_need: np.ndarray      # (C, Y)
     other_funding: np.ndarray   # (C, Y)
     funding_gap: np.ndarray     # (C, Y)
+    yield_basis: np.ndarray | None = None  # (S,) the mix each site's yield rests on
 
 
 def results(region: Region, a: Assumptions, x: ForecastArrays, scenario_name: str, warnings: list[str]) -> Results:
@@ -119,7 +121,7 @@ def results(region: Region, a: Assumptions, x: ForecastArrays, scenario_name: st
             "sites": lambda: _sites_frame(region, x),
             "small_sites": lambda: _small_sites_frame(x),
             "development_headroom": lambda: development_capacity(region, x.idx, x.shortfall, a),
-            "provenance": lambda: provenance(region, a, scenario_name),
+            "provenance": lambda: provenance(region, a, scenario_name, warnings, x),
         },
         warnings=warnings,
     )
@@ -252,6 +254,8 @@ def _sites_frame(region: Region, x: ForecastArrays) -> pd.DataFrame:
         "build_rate": s["build_rate"].to_numpy(),
         "completed_in_horizon": x.built.sum(axis=1),
     }
+    if x.yield_basis is not None:
+        values["yield_basis"] = x.yield_basis
     for p, phase in enumerate(PHASES):
         values[f"peak_{phase}_pupils"] = x.pupils[:, p, :].max(axis=1) if x.pupils.shape[2] else np.zeros(len(s))
     values.update(contribution_total=x.sought.sum(axis=1), unfunded_cost=x.unfunded.sum(axis=1),
@@ -279,8 +283,11 @@ def _small_sites_frame(x: ForecastArrays) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def provenance(region: Region, a: Assumptions, scenario_name: str) -> pd.DataFrame:
-    """Key/value table of what a result rests on: data, assumptions, scenario, version."""
+def provenance(region: Region, a: Assumptions, scenario_name: str, warnings=(),
+               x: ForecastArrays | None = None) -> pd.DataFrame:
+    """Key/value table of what a result rests on: data, assumptions, scenario, version;
+    with the forecast's arrays ``x``, also the background rates netted per council and the
+    number of sites on each yield basis; and every warning."""
     from placeplan import __version__
 
     rows = [
@@ -290,4 +297,18 @@ def provenance(region: Region, a: Assumptions, scenario_name: str) -> pd.DataFra
     ]
     rows += [(f"data.{k}", v) for k, v in region.meta_dict.items() if not k.startswith("assumption.")]
     rows += [(f"assumption.{k}", json.dumps(v, sort_keys=True)) for k, v in a.to_dict().items()]
+    if x is not None:
+        from placeplan.model.completions import netting_rate
+
+        rate = netting_rate(region, x.idx.councils, a) if a.netting else np.full(len(x.idx.councils), np.nan)
+        netted = {str(c): (None if not np.isfinite(r) else round(float(r), 1)) for c, r in zip(x.idx.councils, rate)}
+        rows.append(("netting.dwellings_per_year_netted", json.dumps(netted, sort_keys=True) if a.netting else "netting off"))
+        from placeplan.model.yields import CONVERGENCE_YEARS, LONG_RUN_MULTIPLIER
+
+        rows.append(("yield_profile.tail", f"converges to {LONG_RUN_MULTIPLIER:g} x the yield by year "
+                                           f"{CONVERGENCE_YEARS} after completion"))
+        if x.yield_basis is not None:
+            labels, counts = np.unique(x.yield_basis.astype(str), return_counts=True)
+            rows.append(("sites.yield_basis", json.dumps(dict(zip(labels.tolist(), counts.tolist())), sort_keys=True)))
+    rows += [("warning", str(w)) for w in warnings]
     return pd.DataFrame(rows, columns=["key", "value"])

@@ -161,8 +161,9 @@ _TABLE: tuple[Setting, ...] = (
     Setting("migration_damping", "float", 0.5, "Migration damping",
             "Cohort change ratios are used as 1 + damping x (ratio - 1); 0 is ageing only.",
             min=0.0, max=1.0, step=0.05),
-    Setting("netting", "bool", False, "Net off background building",
-            "Add only completions above each council's background rate (the trend already holds past building)."),
+    Setting("netting", "bool", True, "Net off background building",
+            "Add only completions above the building the baseline's trend already carries: migration damping x "
+            "each council's background rate (population method), the whole rate (cohort survival)."),
     Setting("yield_basis", "str", "bedrooms", "Yield basis",
             "Which published split of pupil yield adjusts a site's yield to its mix.",
             choices=("all", "type", "tenure", "bedrooms")),

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from placeplan.model.region import Assumptions, Region
 
 __all__ = ["DIMENSIONS", "mix_shares", "yield_table", "site_yields", "profile_matrix", "lag_operator",
-           "housing_pupils", "lag", "region_site_yields", "all_dwellings_yields", "site_pupils"]
+           "housing_pupils", "lag", "region_site_yields", "region_yield_basis", "all_dwellings_yields", "site_pupils"]
 
 #: Categories of each published split of yield, and the site columns giving its shares.
 DIMENSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -54,60 +54,120 @@ def yield_table(yields: pd.DataFrame) -> dict[tuple[str, str, str], float]:
     return dict(zip(keys, yields["pupils_per_dwelling"].astype(float)))
 
 
+#: Dwelling-size splits, most detailed first: a site takes the first it has a mix for.
+SIZE_ORDER = ("bedrooms", "type")
+#: Defaults of the long-run tail of the yield profile (DOMAIN.md: a new estate's age profile
+#: converges with its surroundings within about 30 years of completion).
+CONVERGENCE_YEARS = 30
+LONG_RUN_MULTIPLIER = 1.0
+
+
+def _split_yields(table: dict, phase: str, dimension: str, shares: np.ndarray) -> np.ndarray:
+    """Mix-weighted yield of ``phase`` on one split (S,), NaN where the mix is unknown.
+
+    A phase without its own values for the split takes its all-dwellings yield scaled by
+    the primary split's ratio to the primary all-dwellings yield.
+    """
+    cats = DIMENSIONS[dimension][0]
+    base = table.get((phase, "all", "all"), 0.0)
+    own = np.array([table.get((phase, dimension, c), np.nan) for c in cats])
+    if np.all(np.isfinite(own)):
+        return shares @ own
+    primary_all = table.get(("primary", "all", "all"), np.nan)
+    primary = np.array([table.get(("primary", dimension, c), np.nan) for c in cats])
+    if np.all(np.isfinite(primary)) and primary_all > 0:
+        return base * (shares @ primary) / primary_all
+    return np.full(len(shares), np.nan)
+
+
 def site_yields(
     sites: pd.DataFrame,
     yields: pd.DataFrame,
     basis: str = "bedrooms",
     multipliers: dict | None = None,
-) -> np.ndarray:
+    return_basis: bool = False,
+):
     """Return pupils per dwelling of each site and phase, shape (S, len(PHASES)).
 
-    A phase with its own values for the chosen split uses them, weighted by the site's
-    mix.  Otherwise its all-dwellings yield is scaled by the primary split's ratio to the
-    primary all-dwellings yield (DfE publishes the splits for primary only).  A site whose
-    mix is unknown takes the all-dwellings yield.
+    Each site uses the most detailed mix it records: with ``basis`` ``"bedrooms"`` (the
+    default) its bedroom mix where known, else its houses/flats mix; ``"type"`` prefers
+    houses/flats to bedrooms.  A known tenure mix then scales the size-based yield by the
+    tenure split's ratio to the all-dwellings yield (tenure alone where no size mix is
+    known).  Only a site with no mix known takes the all-dwellings yield.  ``"tenure"``
+    uses tenure alone, ``"all"`` the all-dwellings yield for every site.
+
+    Parameters
+    ----------
+    return_basis : bool
+        Also return the basis used per site, an (S,) array of labels such as
+        ``"bedrooms"``, ``"type"``, ``"type+tenure"``, ``"tenure"`` or ``"all"``.
+
+    Notes
+    -----
+    DfE publishes the splits one at a time, not jointly; combining a size split with the
+    tenure split multiplies them as if they were independent, which overstates the
+    difference where affordable homes are also the smaller ones.
     """
+    if basis not in ("all", "tenure") + SIZE_ORDER:
+        raise ValueError(f"yield basis must be one of {('all', 'tenure') + SIZE_ORDER}, not {basis!r}")
     table = yield_table(yields)
     multipliers = multipliers or {}
     n = len(sites)
+    sizes = () if basis in ("all", "tenure") else (basis,) + tuple(d for d in SIZE_ORDER if d != basis)
+    share = {d: mix_shares(sites, d) for d in sizes + (() if basis == "all" else ("tenure",))}
+    known = {d: np.all(np.isfinite(v), axis=1) for d, v in share.items()}
+    label = np.full(n, "all", dtype=object)
+    size_known = np.zeros(n, dtype=bool)
+    for d in sizes:  # the first size split known wins
+        label = np.where(~size_known & known[d], d, label)
+        size_known |= known[d]
+    tenure = known.get("tenure", np.zeros(n, dtype=bool))
+    label = np.where(tenure & size_known, label + "+tenure", np.where(tenure, "tenure", label))
     out = np.zeros((n, len(PHASES)))
-    shares = None
-    cats: tuple[str, ...] = ()
-    if basis != "all":
-        cats = DIMENSIONS[basis][0]
-        shares = mix_shares(sites, basis)
-    primary_all = table.get(("primary", "all", "all"), np.nan)
-    primary_cats = np.array([table.get(("primary", basis, c), np.nan) for c in cats])
     for p, phase in enumerate(PHASES):
         base = table.get((phase, "all", "all"), 0.0)
         value = np.full(n, base)
-        if shares is not None:
-            own = np.array([table.get((phase, basis, c), np.nan) for c in cats])
-            if np.all(np.isfinite(own)):
-                mixed = shares @ own
-            elif np.all(np.isfinite(primary_cats)) and primary_all > 0:
-                mixed = base * (shares @ primary_cats) / primary_all
-            else:
-                mixed = value
-            value = np.where(np.isfinite(mixed), mixed, value)
+        for d in reversed(sizes):  # the preferred split written last
+            mixed = _split_yields(table, phase, d, np.nan_to_num(share[d]))
+            value = np.where(known[d] & np.isfinite(mixed), mixed, value)
+        if "tenure" in share and base > 0:
+            mixed = _split_yields(table, phase, "tenure", np.nan_to_num(share["tenure"]))
+            value = np.where(tenure & np.isfinite(mixed), value * mixed / base, value)
         out[:, p] = value * float(multipliers.get(phase, 1.0))
-    return out
+    return (out, label.astype(str)) if return_basis else out
 
 
-def profile_matrix(profile: pd.DataFrame, n_years: int) -> np.ndarray:
+def profile_matrix(
+    profile: pd.DataFrame,
+    n_years: int,
+    long_run: float | dict | None = LONG_RUN_MULTIPLIER,
+    converge_years: float | dict | None = CONVERGENCE_YEARS,
+) -> np.ndarray:
     """Return yield multipliers by phase and years since completion, shape (P, n_years).
 
-    Years beyond the last given hold its value; a phase without a profile has 1.
+    Within the table, years are interpolated.  After its last year ``K`` the multiplier
+    moves in a straight line from the last value ``v`` to the long-run value ``L``, reached
+    ``converge_years`` years after completion (DOMAIN.md: about 30), and stays there:
+    ``m[k] = v + (L - v) * min(1, (k - K) / (converge_years - K))``.  ``long_run=None``
+    holds the last value for ever (the former rule).  ``long_run`` and ``converge_years``
+    may be dicts by phase.  A phase without a profile has 1.
     """
     out = np.ones((len(PHASES), n_years))
+    idx = np.arange(n_years)
     for p, phase in enumerate(PHASES):
         rows = profile[profile["phase"] == phase].sort_values("years_since_completion")
         if rows.empty:
             continue
         k = rows["years_since_completion"].to_numpy(dtype=int)
         v = rows["multiplier"].to_numpy(dtype=float)
-        idx = np.arange(n_years)
         out[p] = np.interp(idx, k, v, left=v[0], right=v[-1])
+        target = long_run.get(phase) if isinstance(long_run, dict) else long_run
+        if target is None:
+            continue
+        horizon = converge_years.get(phase, CONVERGENCE_YEARS) if isinstance(converge_years, dict) else converge_years
+        span = max(float(horizon if horizon is not None else CONVERGENCE_YEARS) - k[-1], 1.0)
+        frac = np.clip((idx - k[-1]) / span, 0.0, 1.0)
+        out[p] = np.where(idx > k[-1], v[-1] + (float(target) - v[-1]) * frac, out[p])
     return out
 
 
@@ -147,14 +207,22 @@ def housing_pupils(built: np.ndarray, site_yield: np.ndarray, lag: np.ndarray) -
 
 
 def lag(region: Region, n_years: int) -> np.ndarray:
-    """The region's :func:`lag_operator` for ``n_years`` (cached on its yield profile)."""
-    return cached_on((region.yield_profile,), ("lag", n_years),
-                     lambda: lag_operator(profile_matrix(region.yield_profile, n_years)))
+    """The region's :func:`lag_operator` for ``n_years`` (cached on its yield profile): the
+    profile's tail converges to :data:`LONG_RUN_MULTIPLIER` by :data:`CONVERGENCE_YEARS`
+    after completion (:func:`profile_matrix`)."""
+    return cached_on((region.yield_profile,), ("lag", n_years, LONG_RUN_MULTIPLIER, CONVERGENCE_YEARS),
+                     lambda: lag_operator(profile_matrix(region.yield_profile, n_years, long_run=LONG_RUN_MULTIPLIER,
+                                                         converge_years=CONVERGENCE_YEARS)))
 
 
 def region_site_yields(region: Region, a: Assumptions) -> np.ndarray:
     """Pupils per dwelling of each of the region's sites and phase, (S, P), on ``a``'s basis."""
     return site_yields(region.sites, region.yields, a.yield_basis, a.yield_multipliers)
+
+
+def region_yield_basis(region: Region, a: Assumptions) -> np.ndarray:
+    """The mix each site's yield rests on, (S,) labels (``"bedrooms"``, ``"type+tenure"``, ``"all"``...)."""
+    return site_yields(region.sites, region.yields, a.yield_basis, a.yield_multipliers, return_basis=True)[1]
 
 
 def all_dwellings_yields(region: Region, a: Assumptions) -> np.ndarray:
@@ -166,7 +234,8 @@ def all_dwellings_yields(region: Region, a: Assumptions) -> np.ndarray:
 def site_pupils(region: Region, idx: RegionIndex, a: Assumptions, delay: int = 0):
     """Dwellings (S,), completions (S, Y), yields (S, P) and pupils (S, P, Y) of the
     region's sites: :func:`~placeplan.model.completions.site_completions` then
-    :func:`housing_pupils`. ``delay`` moves every site's start that many years later."""
-    dwellings, built = site_completions(region, idx.councils, idx.years, a, delay)
+    :func:`housing_pupils` of the completions net of background (``netting``; the
+    completions returned are whole). ``delay`` moves every site's start that many years later."""
+    dwellings, built, counted = site_completions(region, idx.councils, idx.years, a, delay)
     yields = region_site_yields(region, a)
-    return dwellings, built, yields, housing_pupils(built, yields, lag(region, len(idx.years)))
+    return dwellings, built, yields, housing_pupils(counted, yields, lag(region, len(idx.years)))
