@@ -1,0 +1,169 @@
+"""The project that fits the need: temporary places, permanent expansion or a new school.
+
+One project per planning area and phase over the horizon, chosen from the shape of the
+area's need (how long it lasts, how large it grows), then the places it builds each year
+and their cost.  Pure functions over arrays; the settings are checked against
+:data:`SETTINGS` where they are defined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from placeplan.model.funding import new_places
+
+__all__ = ["NONE", "TEMPORARY", "EXPANSION", "NEW_SCHOOL", "PROJECT_TYPES", "SETTINGS", "Projects",
+           "check_settings", "choose_projects", "project_cost_per_place"]
+
+#: Project codes (index into :data:`PROJECT_TYPES`, the ``project_type`` of the costs table).
+NONE, TEMPORARY, EXPANSION, NEW_SCHOOL = 0, 1, 2, 3
+PROJECT_TYPES: tuple[str, ...] = ("none", "temporary", "expansion", "new_school")
+
+#: The settings this step reads: name -> (default, lowest, highest, meaning).  Forms of
+#: entry: 30 pupils a year group, 210 places primary, 150 secondary (11-16).
+SETTINGS: dict[str, tuple[float, float, float, str]] = {
+    "temporary_max_years": (3, 0, 10, "a need lasting fewer forecast years than this (and ended "
+                            "before the horizon) is met with temporary places; 0 = never temporary"),
+    "expansion_max_fe_primary": (1.0, 0.0, 4.0, "largest permanent expansion of a primary planning "
+                                 "area, forms of entry; a larger need takes a new school"),
+    "expansion_max_fe_secondary": (2.0, 0.0, 6.0, "largest permanent expansion of a secondary "
+                                   "planning area, forms of entry"),
+    "new_school_min_fe_primary": (2.0, 1.0, 4.0, "smallest new primary school built, forms of entry"),
+    "new_school_min_fe_secondary": (6.0, 4.0, 12.0, "smallest new secondary school built, forms of entry"),
+}
+
+
+def check_settings(values: dict) -> list[str]:
+    """Messages for settings outside :data:`SETTINGS`' ranges (empty when all are allowed).
+
+    >>> check_settings({"temporary_max_years": 3, "new_school_min_fe_secondary": 2})
+    ['new_school_min_fe_secondary: 2 is outside 4-12']
+    """
+    out = []
+    for name, value in values.items():
+        if name not in SETTINGS:
+            continue
+        _, lo, hi, _ = SETTINGS[name]
+        ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and lo <= value <= hi
+        if not ok:
+            out.append(f"{name}: {value!r} is outside {lo:g}-{hi:g}")
+    return out
+
+
+@dataclass(frozen=True)
+class Projects:
+    """The project chosen per area and what it builds.
+
+    Attributes
+    ----------
+    kind : (A,) int
+        :data:`NONE`, :data:`TEMPORARY`, :data:`EXPANSION` or :data:`NEW_SCHOOL`.
+    places : (A, Y)
+        Places the need opens each year (the rise of its running peak).
+    extra_places : (A, Y)
+        Places a new school builds beyond the need, to reach its minimum size; in the year
+        the school opens.  A council cost, never charged to a site (not needed by its pupils).
+    years_short : (A,)
+        Forecast years with a need.
+    """
+
+    kind: np.ndarray
+    places: np.ndarray
+    extra_places: np.ndarray
+    years_short: np.ndarray
+
+
+def choose_projects(
+    places_needed: np.ndarray,
+    places_per_fe: np.ndarray,
+    expansion_max_fe: np.ndarray | float,
+    new_school_min_fe: np.ndarray | float,
+    temporary_max_years: int = 3,
+    tol: float = 1e-9,
+) -> Projects:
+    """Choose the project that fits each area's need.
+
+    Parameters
+    ----------
+    places_needed : (A, Y) array
+        ``max(0, pupils * (1 + headroom) - capacity)`` with the pipeline (capacity.shortfall).
+    places_per_fe : (A,) array
+        210 primary, 150 secondary.
+    expansion_max_fe, new_school_min_fe : (A,) array or float
+        Per area, from the phase's settings.
+    temporary_max_years : int
+        A need with fewer years than this that has ended by the horizon is temporary.
+
+    Returns
+    -------
+    Projects
+
+    Notes
+    -----
+    With ``n`` the years with a need and ``peak`` its largest value:
+
+    - ``n = 0``: no project;
+    - ``0 < n < temporary_max_years`` and no need in the last forecast year: temporary
+      places (a short bulge; DOMAIN.md, "Temporary or permanent"; the scorecards cost them
+      separately). A need still there at the horizon is never temporary: the forecast
+      cannot show it ends;
+    - otherwise ``peak <= expansion_max_fe * FE``: permanent expansion;
+    - otherwise a new school of ``max(ceil(peak / FE), new_school_min_fe)`` forms of entry,
+      opening the year the running peak first passes the expansion limit (new schools come
+      in realistic sizes; DOMAIN.md).
+
+    Places open as the running peak of need rises (:func:`placeplan.model.funding.new_places`), whatever the
+    project; the places a new school adds to reach its size are ``extra_places``.
+    What it misses: a council may expand a neighbouring area's school instead, or phase a
+    new school; those are choices a planner enters as capacity changes.
+
+    Examples
+    --------
+    >>> need = np.array([[0, 30, 30, 0, 0], [0, 100, 200, 250, 250], [0, 300, 400, 420, 420.]])
+    >>> p = choose_projects(need, np.array([210, 210, 210.]), 1.0, 2.0, temporary_max_years=3)
+    >>> p.kind.tolist(), p.extra_places.sum(axis=1).tolist()
+    ([1, 3, 3], [0.0, 170.0, 0.0])
+    """
+    need = np.clip(np.asarray(places_needed, dtype=float), 0, None)
+    n_area = need.shape[0]
+    fe = np.asarray(places_per_fe, dtype=float)
+    short = need > tol
+    years_short = short.sum(axis=-1)
+    peak = need.max(axis=-1) if need.shape[-1] else np.zeros(n_area)
+    still_short = short[:, -1] if need.shape[-1] else np.zeros(n_area, dtype=bool)
+    limit = np.broadcast_to(np.asarray(expansion_max_fe, dtype=float) * fe, (n_area,))
+    temporary = (years_short > 0) & (years_short < temporary_max_years) & ~still_short
+    school = ~temporary & (peak > limit + tol)
+    kind = np.where(years_short == 0, NONE, np.where(temporary, TEMPORARY, np.where(school, NEW_SCHOOL, EXPANSION)))
+    places = new_places(need)
+    size = np.maximum(np.ceil(peak / fe - tol), np.broadcast_to(new_school_min_fe, (n_area,))) * fe
+    extra_total = np.where(kind == NEW_SCHOOL, np.clip(size - peak, 0, None), 0.0)
+    running = np.maximum.accumulate(need, axis=-1)
+    opens = np.argmax(running > limit[:, None] + tol, axis=-1)
+    extra = np.zeros_like(need)
+    extra[np.arange(n_area), opens] = extra_total
+    return Projects(kind.astype(int), places, extra, years_short)
+
+
+def project_cost_per_place(kind: np.ndarray, cost_by_type: np.ndarray) -> np.ndarray:
+    """Cost per place of each area's project.
+
+    Parameters
+    ----------
+    kind : (A,) int
+        From :func:`choose_projects`.
+    cost_by_type : (4, A) array
+        Cost per place of each area's council by project type, rows in :data:`PROJECT_TYPES`
+        order (the ``none`` row is ignored).  A missing temporary cost (NaN) falls back to
+        the expansion cost, so a bulge is never left unpriced.
+
+    >>> costs = np.array([[0, 0], [9_935, np.nan], [21_014, 21_014], [25_089, 25_089.]])
+    >>> project_cost_per_place(np.array([1, 1]), costs).tolist()
+    [9935.0, 21014.0]
+    """
+    table = np.asarray(cost_by_type, dtype=float).copy()
+    table[TEMPORARY] = np.where(np.isfinite(table[TEMPORARY]), table[TEMPORARY], table[EXPANSION])
+    table[NONE] = table[EXPANSION]
+    return np.nan_to_num(np.take_along_axis(table, np.asarray(kind)[None, :], axis=0)[0])
