@@ -22,7 +22,7 @@ from placeplan.model.funding import contribution as dfe_formula
 from placeplan.model.funding import new_places
 
 __all__ = ["Attribution", "arrival_weights", "attribute", "dfe_formula", "housing_need",
-           "housing_places", "long_table"]
+           "housing_places", "long_table", "without_capacity"]
 
 
 def arrival_weights(site_weights, flows=None) -> sparse.csr_matrix:
@@ -88,6 +88,24 @@ def housing_places(need_with: np.ndarray, need_housing: np.ndarray) -> np.ndarra
     need absorb its pupils).
     """
     return np.minimum(new_places(need_housing), new_places(need_with))
+
+
+def without_capacity(site_pupils: np.ndarray, site_council: np.ndarray, n_council: int):
+    """Arrivals (S, C) and new places (C, Y) for a phase with no capacity modelled.
+
+    Early years and SEND places are planned per council (no planning areas, no capacity in
+    the data), so every pupil from housing needs a place, in the site's council:
+    ``places = new_places(sum of the council's sites' pupils)``.  Pass the result to
+    :func:`attribute` with ``area_council = arange(C)``.
+
+    >>> arr, places = without_capacity(np.array([[1.0, 3.0], [2.0, 2.0]]), np.array([0, 0]), 1)
+    >>> places.tolist()
+    [[3.0, 2.0]]
+    """
+    n_site = len(site_council)
+    arrivals = sparse.csr_matrix((np.ones(n_site), (np.arange(n_site), np.asarray(site_council))), shape=(n_site, n_council))
+    housing = np.asarray(arrivals.T @ np.asarray(site_pupils, dtype=float))
+    return arrivals, new_places(housing)
 
 
 @dataclass(frozen=True)
