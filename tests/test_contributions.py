@@ -103,7 +103,11 @@ def test_worked_examples_are_the_cap(dwellings, yield_, cost, factor, expected):
 def regions(draw):
     n_site, n_area, n_year = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 5))
     floats = st.floats(0, 200, allow_nan=False, width=32)
-    arr = lambda *shape: np.array(draw(st.lists(floats, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))).reshape(shape)
+
+    def arr(*shape):
+        size = int(np.prod(shape))
+        return np.array(draw(st.lists(floats, min_size=size, max_size=size))).reshape(shape)
+
     weights = arr(n_site, n_area) + 1e-3
     weights /= weights.sum(axis=1, keepdims=True)
     return dict(

@@ -8,8 +8,16 @@ from hypothesis import strategies as st
 from placeplan.model.capacity import shortfall
 from placeplan.model.capacity_for_homes import development_capacity_v2, peak_pupils_per_dwelling
 from placeplan.model.funding_by_year import draw_down, funding_by_year
-from placeplan.model.projects import (EXPANSION, NEW_SCHOOL, NONE, SETTINGS, TEMPORARY, check_settings,
-                                      choose_projects, project_cost_per_place)
+from placeplan.model.projects import (
+    EXPANSION,
+    NEW_SCHOOL,
+    NONE,
+    SETTINGS,
+    TEMPORARY,
+    check_settings,
+    choose_projects,
+    project_cost_per_place,
+)
 
 
 def test_short_bulge_is_temporary_lasting_need_expands_then_needs_a_school():
