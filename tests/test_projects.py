@@ -104,3 +104,25 @@ def test_building_exactly_the_capacity_creates_no_shortfall_and_one_form_of_entr
     school = out.dwellings_needing_new_school[0]
     needed = shortfall(pupils + school * peak, capacity, h, np.array([fe])).places_needed.max()
     assert needed >= fe - 1e-6 * (1 + capacity.max())
+
+
+def test_draws_share_the_rule():
+    rng = np.random.default_rng(1)
+    need = rng.random((4, 3, 6)) * 500 * (rng.random((4, 3, 6)) > 0.3)
+    fe, ex, ns = np.array([210, 150, 210.0]), np.array([1, 2, 1.0]), np.array([2, 6, 2.0])
+    batch = choose_projects(need, fe, ex, ns, 3)
+    for d in range(4):
+        one = choose_projects(need[d], fe, ex, ns, 3)
+        assert (batch.kind[d] == one.kind).all()
+        np.testing.assert_allclose(batch.extra_places[d], one.extra_places)
+        np.testing.assert_allclose(batch.places[d], one.places)
+
+
+def test_examples_in_the_docstrings_run():
+    import doctest
+
+    from placeplan.model import capacity_for_homes, contributions, funding_by_year, projects
+
+    for module in (projects, contributions, funding_by_year, capacity_for_homes):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

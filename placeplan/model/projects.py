@@ -87,8 +87,9 @@ def choose_projects(
 
     Parameters
     ----------
-    places_needed : (A, Y) array
-        ``max(0, pupils * (1 + headroom) - capacity)`` with the pipeline (capacity.shortfall).
+    places_needed : (A, Y) or (D, A, Y) array
+        ``max(0, pupils * (1 + headroom) - capacity)`` with the pipeline (capacity.shortfall);
+        leading axes (Monte Carlo draws) are kept.
     places_per_fe : (A,) array
         210 primary, 150 secondary.
     expansion_max_fe, new_school_min_fe : (A,) array or float
@@ -127,23 +128,24 @@ def choose_projects(
     ([1, 3, 3], [0.0, 170.0, 0.0])
     """
     need = np.clip(np.asarray(places_needed, dtype=float), 0, None)
-    n_area = need.shape[0]
+    lead = need.shape[:-1]  # (A,) or (draws, A): Monte Carlo draws share the rule
     fe = np.asarray(places_per_fe, dtype=float)
+    if need.shape[-1] == 0:
+        zero = np.zeros(lead)
+        return Projects(np.zeros(lead, dtype=int), need.copy(), need.copy(), zero.astype(int))
     short = need > tol
     years_short = short.sum(axis=-1)
-    peak = need.max(axis=-1) if need.shape[-1] else np.zeros(n_area)
-    still_short = short[:, -1] if need.shape[-1] else np.zeros(n_area, dtype=bool)
-    limit = np.broadcast_to(np.asarray(expansion_max_fe, dtype=float) * fe, (n_area,))
-    temporary = (years_short > 0) & (years_short < temporary_max_years) & ~still_short
+    peak = need.max(axis=-1)
+    limit = np.broadcast_to(np.asarray(expansion_max_fe, dtype=float) * fe, lead)
+    temporary = (years_short > 0) & (years_short < temporary_max_years) & ~short[..., -1]
     school = ~temporary & (peak > limit + tol)
     kind = np.where(years_short == 0, NONE, np.where(temporary, TEMPORARY, np.where(school, NEW_SCHOOL, EXPANSION)))
     places = new_places(need)
-    size = np.maximum(np.ceil(peak / fe - tol), np.broadcast_to(new_school_min_fe, (n_area,))) * fe
+    size = np.maximum(np.ceil(peak / fe - tol), np.broadcast_to(new_school_min_fe, lead)) * fe
     extra_total = np.where(kind == NEW_SCHOOL, np.clip(size - peak, 0, None), 0.0)
-    running = np.maximum.accumulate(need, axis=-1)
-    opens = np.argmax(running > limit[:, None] + tol, axis=-1)
+    opens = np.argmax(np.maximum.accumulate(need, axis=-1) > limit[..., None] + tol, axis=-1)
     extra = np.zeros_like(need)
-    extra[np.arange(n_area), opens] = extra_total
+    np.put_along_axis(extra, opens[..., None], extra_total[..., None], axis=-1)
     return Projects(kind.astype(int), places, extra, years_short)
 
 
