@@ -366,6 +366,27 @@ def background_rates(raw: Path) -> pd.DataFrame:
     return out.set_index("council_code").reindex(COUNCILS["council_code"]).reset_index()
 
 
+def basic_need_by_year(t: pd.DataFrame) -> pd.DataFrame:
+    """Basic Need allocations that can be dated: differences between successive scorecards.
+
+    The scorecards' "total basic need allocation" is a running total since 2011 (it only
+    grows between editions). The difference between two successive editions is what was
+    allocated between them; it is dated to the academic year of the later edition (the year
+    it was first reported). The first edition's total (2011 onwards) cannot be split into
+    years and is not used. A fall between editions (a revision) is left out (clipped at 0).
+    """
+    la = t[t["geographic_level"] == "Local authority"].copy()
+    la["council_code"] = la["LANumber"].map(LA_TO_COUNCIL)
+    wide = la[la["council_code"].notna()].pivot_table(index="council_code", columns="Year", values="Funding", aggfunc="first")
+    editions = sorted(wide.columns)
+    rows = []
+    for earlier, later in zip(editions, editions[1:]):
+        for code, amount in (wide[later] - wide[earlier]).clip(lower=0).dropna().items():
+            rows.append((code, int(later[:4]), "basic_need", round(float(amount), 2),
+                         f"DfE scorecards: total Basic Need allocation {later} minus {earlier} (allocated between the editions)"))
+    return pd.DataFrame(rows, columns=["council_code", "academic_year", "source", "amount", "description"])
+
+
 def costs_and_funding(raw: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.DataFrame]:
     t = pd.read_csv(raw / "costs/dfe_scorecards_costs_and_2015_nor.csv")
     for col in ("PRI_NoR15", "SEC_NoR15", "Funding"):
@@ -387,16 +408,7 @@ def costs_and_funding(raw: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.D
                      "4 x primary expansion (North Yorkshire, citing DfE)"))
     costs = pd.DataFrame(rows, columns=["council_code", "phase", "project_type", "cost_per_place", "location_factor", "price_base", "source"])
     index = {y: round(float(eng.loc[y, "CPP_P_NS"] / eng.loc["2024/25", "CPP_P_NS"]), 6) for y in ("2022/23", "2023/24", "2024/25")}
-    years = range(BASE_YEAR, BASE_YEAR + 15)
-    fund = pd.DataFrame(
-        [
-            (code, y, "basic_need", round(float(la.loc[code, "Funding"]) / 15, 2),
-             "DfE scorecards 2024/25 total Basic Need allocation spread evenly over 15 years (demo assumption)")
-            for code in COUNCILS["council_code"]
-            for y in years
-        ],
-        columns=["council_code", "academic_year", "source", "amount", "description"],
-    )
+    fund = basic_need_by_year(t)
     nor = la[["PRI_NoR15", "SEC_NoR15", "Funding"]].reset_index()
     return costs, fund, index, nor
 
@@ -450,6 +462,12 @@ def build(raw: Path, out: Path, report_path: Path | None = None) -> dict:
         "limits": "Base year 2015. Planning-area polygons are derived from wards (DfE publishes none). "
         "Brownfield registers list previously developed land only, not large greenfield allocations, so the "
         "pipeline understates growth: add strategic sites as scenario edits. Costs are 2024/25 prices.",
+        "basic_need_note": "Basic Need in this demo is only what can be dated: the differences between "
+        "successive DfE scorecard editions (2022/23 to 2023/24, 2023/24 to 2024/25), dated 2023/24 and 2024/25. "
+        "Allocations before 2023/24 (the running total since 2011, e.g. Central Bedfordshire 109.5m in the 2022/23 "
+        "edition) cannot be split into years and are left out, so the funding gap is larger than it would be with "
+        "a council's own record of allocations: enter those in the funding table. Early years places are not "
+        "costed (no published cost per place: add an early_years row to costs).",
         "price_index": json.dumps(price_index, sort_keys=True),
         "price_index_source": "England primary new-school cost per place, DfE scorecards (BCIS-rebased)",
         "sixth_form_share": json.dumps({k: round(v, 4) for k, v in sorted(schools.attrs["sixth_form_share"].items())}),

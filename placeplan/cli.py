@@ -112,7 +112,20 @@ def cmd_forecast(args) -> int:
     if args.out:
         path = pp.export_results(results, args.out, ranges=ranges)
         print(f"\nwrote {path}")
+        filed = _write_developer_contributions(results, Path(path))
+        print(f"wrote {filed} (planning data platform: developer-agreement-contribution)")
     return EXIT_OK
+
+
+def _write_developer_contributions(results, out: Path) -> Path:
+    """``<out>.developer_contributions.csv`` beside the results, in the planning data platform's shape."""
+    import datetime
+
+    from placeplan.io.planning_data import developer_contributions, write_developer_contributions
+
+    frame = developer_contributions(results.contributions, datetime.date.today().isoformat())
+    return write_developer_contributions(frame, out.with_name(out.stem + ".developer_contributions.csv"),
+                                         results.provenance)
 
 
 def add_setting_flags(parser: argparse.ArgumentParser) -> None:
@@ -259,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--region", help="region bundle (GeoPackage); default: the embedded demo region")
     f.add_argument("--sites", help="a council's sites file (CSV/XLSX/GeoPackage) replacing the region's sites")
     f.add_argument("--scenario", help="scenario JSON applied to the region")
-    f.add_argument("--out", help="write results: .xlsx (all sheets + provenance) or .csv (shortfall)")
+    f.add_argument("--out", help="write results: .xlsx (all sheets + provenance) or .csv (shortfall); "
+                   "also <name>.developer_contributions.csv (planning data platform)")
     f.add_argument("--draws", type=int, default=0, help="Monte Carlo draws: adds P10/P50/P90 columns (e.g. 1000)")
     f.add_argument("--seed", type=int, default=20151, help="seed of the Monte Carlo")
     add_setting_flags(f)

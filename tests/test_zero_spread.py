@@ -64,7 +64,7 @@ def test_tiny_region_zero_spread(tiny_region, flows_frame, method):
 @pytest.mark.parametrize("method", ["population", "cohort_survival"])
 def test_demo_zero_spread(demo_region, method):
     region = demo_region.replace(roll_history=varied_history(demo_region))
-    a = region.assumptions(baseline_method=method, cost_lead_years=1, new_school_fe=0.5)
+    a = region.assumptions(baseline_method=method, cost_lead_years=1, expansion_max_fe_primary=0.5, new_school_min_fe_primary=1.0)
     assert_draws_are_central(region, a)
 
 

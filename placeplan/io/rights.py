@@ -35,7 +35,13 @@ ASSUMPTION_ROLE = {
     "price_base": "finance",
     "cost_lead_years": "finance",
     "contribution_threshold": "finance",
-    "new_school_fe": "childrens_services",
+    "temporary_max_years": "childrens_services",
+    "expansion_max_fe_primary": "childrens_services",
+    "expansion_max_fe_secondary": "childrens_services",
+    "new_school_min_fe_primary": "childrens_services",
+    "new_school_min_fe_secondary": "childrens_services",
+    "charge_early_years": "finance",
+    "charge_send": "finance",
 }
 #: roles that may change something (every role but viewer)
 EDIT_ROLES = ("planner", "childrens_services", "finance", "admin")

@@ -20,7 +20,7 @@ from placeplan.model.baseline import (
     population_shares,
 )
 from placeplan.model.completions import paid_share
-from placeplan.model.constants import AGE_OFFSET, N_NCY, PHASES
+from placeplan.model.constants import AGE_OFFSET, N_NCY
 from placeplan.model.flows import flows_operator
 from placeplan.model.geography import area_sum, site_area_operator, site_weights, zone_weights
 from placeplan.model.population import (
@@ -60,20 +60,19 @@ def housing_operators(region: Region, idx: RegionIndex, a: Assumptions, max_dela
         times ``kron(F, I_Y)`` (:func:`~placeplan.model.flows.apply_flows` on (area, year)).
     paid : (D+1, S, Y)
         Share of each site paid (built) per year (:func:`~placeplan.model.completions.paid_share`).
-    send : (D+1, S, Y)
-        SEND pupils per site and year.
+    pupils : (D+1, S, P, Y)
+        Each site's pupils per phase and year (:func:`~placeplan.model.yields.site_pupils`).
     dwellings : (S,)
     """
     weights = site_weights(region, idx.areas)
     move = sparse.kron(flows_operator(region, idx.areas), sparse.identity(len(idx.years)), format="csr")
-    p_send = PHASES.index("send")
-    ops, paid, send = [], [], []
+    ops, paid, by_delay = [], [], []
     for d in range(max_delay + 1):
         dwellings, built, _, pupils = site_pupils(region, idx, a, delay=d)
         ops.append(site_area_operator(pupils, weights) @ move)
-        send.append(pupils[:, p_send, :])
+        by_delay.append(pupils)
         paid.append(paid_share(built, dwellings))
-    return ops, np.stack(paid), np.stack(send), dwellings
+    return ops, np.stack(paid), np.stack(by_delay), dwellings
 
 
 def draw_sites(region: Region, settings: Uncertainty, n: int, stream: int) -> tuple[np.ndarray, np.ndarray]:

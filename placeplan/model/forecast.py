@@ -1,40 +1,55 @@
 """The whole forecast as a chain of named steps.
 
-baseline -> site pupils -> placement -> flows -> capacity and shortfall -> funding.
-Each step is a function of its own module; this module only composes them, and the
-Monte Carlo (:mod:`placeplan.model.uncertainty`) composes the same functions over draws.
+baseline -> site pupils -> placement -> flows -> capacity and shortfall -> projects ->
+contributions -> funding by year. Each step is a function of its own module; this module
+only composes them, and the Monte Carlo (:mod:`placeplan.model.uncertainty`) composes the
+same functions over draws (:func:`funding_step` takes a leading draws axis).
 See docs/architecture.md.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from placeplan.model.baseline import baseline
 from placeplan.model.capacity import Shortfall, region_capacity, shortfall
-from placeplan.model.completions import paid_share, region_netting_warning
+from placeplan.model.completions import region_netting_warning
 from placeplan.model.constants import PHASES
+from placeplan.model.contributions import (
+    Pairs,
+    attribute,
+    council_pairs,
+    housing_need,
+    housing_places,
+    pair_pupils,
+    school_pairs,
+)
 from placeplan.model.flows import apply_flows, flows_operator
 from placeplan.model.funding import (
-    area_costs_per_place,
-    contributions_by_year,
+    cost_by_type,
     cost_lookup,
     cost_per_place,
+    early_years_cost_per_place,
     funding_by_year,
-    funding_gap,
+    grants_by_year,
     group_sum,
-    lacking_places,
-    place_costs,
-    site_contributions,
-    site_costs_per_place,
+    new_places,
+    shift_earlier,
 )
 from placeplan.model.geography import area_pupils, placement_warnings, site_weights
 from placeplan.model.index import RegionIndex, region_index
+from placeplan.model.projects import area_project_settings, choose_projects, project_cost_per_place
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.results import ForecastArrays, Results, results
 from placeplan.model.yields import region_yield_basis, site_pupils
 
-__all__ = ["forecast", "forecast_arrays", "funding_arrays", "Results", "ForecastArrays"]
+__all__ = ["forecast", "forecast_arrays", "funding_inputs", "funding_step", "FundingInputs", "Results",
+           "ForecastArrays", "KINDS"]
+
+#: The kinds of place contributions are sought for: school areas, then per-council phases.
+KINDS = ("primary", "secondary", "early_years", "send")
 
 
 def forecast(region: Region, assumptions: Assumptions | None = None, scenario_name: str = "base") -> Results:
@@ -66,29 +81,108 @@ def forecast_arrays(region: Region, a: Assumptions) -> ForecastArrays:
     dwellings, built, yields, pupils = site_pupils(region, idx, a)
     weights = site_weights(region, idx.areas)
     housing = apply_flows(area_pupils(pupils, weights), flows_operator(region, idx.areas))
-    sf = shortfall((base + housing).sum(axis=2), region_capacity(region, idx), a.headroom, idx.places_per_fe)
-    money = funding_arrays(region, idx, a, sf, weights, dwellings, built, yields, pupils)
+    base_tot, housing_tot = base.sum(axis=2), housing.sum(axis=2)
+    sf = shortfall(base_tot + housing_tot, region_capacity(region, idx), a.headroom, idx.places_per_fe)
+    fi = funding_inputs(region, idx, a, dwellings, yields)
+    money = funding_step(fi, idx, a, sf, base_tot, housing_tot, {k: pair_pupils(p, pupils) for k, p in fi.pairs.items()})
     return ForecastArrays(idx=idx, baseline=base, housing=housing, shortfall=sf, dwellings=dwellings, built=built,
-                          yields=yields, pupils=pupils, yield_basis=region_yield_basis(region, a), **money)
+                          yields=yields, pupils=pupils, yield_basis=region_yield_basis(region, a), funding=fi,
+                          **money)
 
 
-def funding_arrays(region: Region, idx: RegionIndex, a: Assumptions, sf: Shortfall, weights: dict,
-                   dwellings: np.ndarray, built: np.ndarray, yields: np.ndarray, pupils: np.ndarray) -> dict:
-    """Cost of the places needed, contributions sought and received, grants and the gap
-    (the funding fields of :class:`ForecastArrays`)."""
+@dataclass(frozen=True)
+class FundingInputs:
+    """What the funding steps need that no Monte Carlo draw changes."""
+
+    pairs: dict          # kind -> Pairs (site, receiving unit)
+    cap: dict            # kind -> (K,) DfE's formula in places (share x dwellings x settled yield)
+    pays: dict           # kind -> (K,) bool: site at or above the threshold and the phase charged
+    costs: np.ndarray    # (4, A) cost per place by project type
+    early_years_cpp: np.ndarray  # (C,) NaN = not costed
+    send_cpp: np.ndarray         # (C,)
+    expansion_max_fe: np.ndarray  # (A,)
+    new_school_min_fe: np.ndarray  # (A,)
+    large: np.ndarray    # (S,)
+    site_council: np.ndarray  # (S,)
+    basic_need: np.ndarray    # (C, Y) allocated
+    other: np.ndarray         # (C, Y)
+
+
+def funding_inputs(region: Region, idx: RegionIndex, a: Assumptions, dwellings: np.ndarray,
+                   yields: np.ndarray) -> FundingInputs:
+    """Pairs, caps, costs and grants of a region (the inputs of :func:`funding_step`)."""
     n_c = len(idx.councils)
     lookup = cost_lookup(region, idx.councils, a.price_base)
     site_council = idx.councils.get_indexer(region.sites["council_code"].astype(str))
-    send_pupils = group_sum(pupils[:, PHASES.index("send"), :], site_council, n_c)
-    expansion, new_school = area_costs_per_place(lookup, idx.area_phase, idx.area_council, n_c)
-    new_c, cost_c = place_costs(sf.places_needed, send_pupils, expansion, new_school,
-                                cost_per_place(lookup, "send", "expansion", n_c), idx.places_per_fe, a.new_school_fe,
-                                idx.area_council, a.cost_lead_years)
-    short_area = sf.places_needed.max(axis=1) > 0 if len(idx.years) else np.zeros(len(idx.areas), dtype=bool)
-    sought, unfunded, large = site_contributions(dwellings, yields, site_costs_per_place(lookup, site_council, n_c),
-                                                 lacking_places(weights, short_area), a.contribution_threshold)
-    contrib = contributions_by_year(sought.sum(axis=1), paid_share(built, dwellings), site_council, n_c)
-    basic_need, other = funding_by_year(region, idx.councils, idx.years)
-    return dict(sought=sought, unfunded=unfunded, large=large, site_council=site_council, new_places=new_c, cost=cost_c,
-                contributions=contrib, basic_need=basic_need, other_funding=other,
-                funding_gap=funding_gap(cost_c, contrib, basic_need, other))
+    weights = site_weights(region, idx.areas)
+    pairs: dict[str, Pairs] = dict(school_pairs(weights, flows_operator(region, idx.areas), idx.area_council,
+                                                idx.area_phase))
+    pairs["early_years"] = council_pairs(site_council, PHASES.index("early_years"), n_c)
+    pairs["send"] = council_pairs(site_council, PHASES.index("send"), n_c)
+    large = dwellings >= a.contribution_threshold
+    charged = {"early_years": a.charge_early_years, "send": a.charge_send}
+    cap = {k: p.share * dwellings[p.site] * yields[p.site][:, list(p.phase_rows)].sum(axis=1) for k, p in pairs.items()}
+    pays = {k: large[p.site] & charged.get(k, True) for k, p in pairs.items()}
+    exp_max, min_fe = area_project_settings(a, idx.area_phase)
+    bn, other = grants_by_year(region, idx.councils, idx.years)
+    return FundingInputs(pairs, cap, pays, cost_by_type(lookup, idx.area_phase, idx.area_council, n_c),
+                         early_years_cost_per_place(lookup, n_c), cost_per_place(lookup, "send", "expansion", n_c),
+                         exp_max, min_fe, large, site_council, bn, other)
+
+
+def funding_step(fi: FundingInputs, idx: RegionIndex, a: Assumptions, sf: Shortfall, base_tot: np.ndarray,
+                 housing_tot: np.ndarray, pupils: dict, cap_scale: dict | None = None) -> dict:
+    """Projects, contributions and funding by year from one forecast (or a chunk of draws).
+
+    Parameters
+    ----------
+    sf : Shortfall
+        (..., A, Y) arrays; leading axes are draws.
+    base_tot, housing_tot : (..., A, Y)
+        Pupils without the pipeline and the pipeline's pupils, by receiving area.
+    pupils : dict
+        kind -> (..., K, Y) each pair's pupils (:func:`~placeplan.model.contributions.pair_pupils`).
+    cap_scale : dict, optional
+        kind -> (..., K) multiplier on the cap (a draw's yield multiplier).
+
+    Returns
+    -------
+    dict of the funding fields of :class:`ForecastArrays` (per council and year, and the
+    attributions of each kind).
+    """
+    n_c = len(idx.councils)
+    proj = choose_projects(sf.places_needed, idx.places_per_fe, fi.expansion_max_fe, fi.new_school_min_fe,
+                           a.temporary_max_years)
+    price = project_cost_per_place(proj.kind, fi.costs)  # (..., A)
+    need_with, need_housing = housing_need(base_tot, housing_tot, sf.capacity, a.headroom)
+    school_new = housing_places(need_with, need_housing)
+    ey_cpp = np.nan_to_num(fi.early_years_cpp)
+    att, places_by_kind, price_by_kind = {}, {}, {}
+    for kind, pairs in fi.pairs.items():
+        q = pupils[kind]
+        if kind in ("early_years", "send"):
+            places = new_places(group_sum(q, pairs.unit, pairs.n_unit, axis=-2))
+            cpp = np.broadcast_to(ey_cpp if kind == "early_years" else fi.send_cpp, places.shape[:-1])
+            unit_council = np.arange(n_c)
+        else:
+            places = school_new * (idx.area_phase == kind)[:, None]
+            cpp, unit_council = price, idx.area_council
+        cap = fi.cap[kind] * cap_scale[kind] if cap_scale and kind in cap_scale else fi.cap[kind]
+        att[kind] = attribute(pairs, q, places, cpp, cap, unit_council, n_c, fi.pays[kind])
+        places_by_kind[kind], price_by_kind[kind] = places, cpp
+    school_places = proj.places + proj.extra_places
+    new_c = group_sum(school_places, idx.area_council, n_c, axis=-2)
+    cost = group_sum(school_places * price[..., None], idx.area_council, n_c, axis=-2)
+    for kind in ("early_years", "send"):
+        new_c = new_c + places_by_kind[kind]
+        cost = cost + places_by_kind[kind] * price_by_kind[kind][..., None]
+    lead = a.cost_lead_years
+    housing_cost = shift_earlier(sum(x.housing_cost for x in att.values()), lead)
+    sought = shift_earlier(sum(x.sought_by_year for x in att.values()), lead)
+    unfunded = shift_earlier(sum(x.unfunded_by_year for x in att.values()), lead)
+    fby = funding_by_year(shift_earlier(cost, lead), housing_cost, sought, fi.basic_need, fi.other)
+    return dict(projects=proj, attributions=att, new_places=new_c, cost=fby.cost, housing_cost=housing_cost,
+                contributions=fby.contributions, unfunded=unfunded, basic_need=np.broadcast_to(fi.basic_need, fby.gap.shape),
+                basic_need_used=fby.basic_need_non_housing + fby.basic_need_housing,
+                other_funding=np.broadcast_to(fi.other, fby.gap.shape), other_used=fby.other_used,
+                funding_gap=fby.gap, unallocated=fby.unallocated)

@@ -1,4 +1,4 @@
-"""Cost of new places, developer contributions, grants and the funding gap.
+"""Cost per place, new places, grants and the funding gap: funding by year, counted once.
 
 Every function takes optional leading axes (the Monte Carlo's draws) unless it says
 otherwise: areas or councils are the second-to-last axis, years the last.
@@ -7,23 +7,22 @@ otherwise: areas or councils are the second-to-last axis, years the last.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from placeplan.model.constants import AREA_PHASE_OF, PHASES
 from placeplan.model.util import cached_on
 
 if TYPE_CHECKING:
     from placeplan.model.region import Region
 
 __all__ = [
-    "price_index", "cost_lookup", "cost_per_place", "area_costs_per_place", "site_costs_per_place",
-    "new_places", "project_type_is_new_school", "place_costs", "shift_earlier",
-    "contribution", "lacking_places", "site_contributions", "contributions_by_year",
-    "funding_by_year", "funding_gap", "group_sum",
+    "price_index", "cost_lookup", "cost_per_place", "cost_by_type", "early_years_cost_per_place",
+    "new_places", "shift_earlier", "contribution", "grants_by_year", "draw_down", "FundingByYear",
+    "funding_by_year", "group_sum",
 ]
 
 #: A SEND place costs about 4 primary places (North Yorkshire, citing DfE).
@@ -87,24 +86,6 @@ def cost_per_place(lookup: dict, phase: str, project_type: str, n_council: int) 
     return np.zeros(n_council)
 
 
-def area_costs_per_place(lookup: dict, area_phase: np.ndarray, area_council: np.ndarray,
-                         n_council: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cost per place of an expansion and of a new school in each planning area, two (A,)."""
-    expansion = np.zeros(len(area_phase))
-    new_school = np.zeros(len(area_phase))
-    for phase in ("primary", "secondary"):
-        sel = area_phase == phase
-        expansion = np.where(sel, cost_per_place(lookup, phase, "expansion", n_council)[area_council], expansion)
-        new_school = np.where(sel, cost_per_place(lookup, phase, "new_school", n_council)[area_council], new_school)
-    return expansion, new_school
-
-
-def site_costs_per_place(lookup: dict, site_council: np.ndarray, n_council: int) -> np.ndarray:
-    """Expansion cost per place of each site's council and each phase, (S, P)."""
-    return np.column_stack([cost_per_place(lookup, phase, "expansion", n_council)[site_council] for phase in PHASES]) \
-        if len(site_council) else np.zeros((0, len(PHASES)))
-
-
 # --------------------------------------------------------------------------- places and their cost
 
 
@@ -117,12 +98,6 @@ def new_places(places_needed: np.ndarray) -> np.ndarray:
     return np.diff(built, axis=-1, prepend=0.0)
 
 
-def project_type_is_new_school(places_needed: np.ndarray, places_per_fe: np.ndarray, new_school_fe: float) -> np.ndarray:
-    """True for areas whose peak need reaches ``new_school_fe`` forms of entry, (..., A)."""
-    peak = places_needed.max(axis=-1) if places_needed.size else np.zeros(places_needed.shape[:-1])
-    return peak >= new_school_fe * np.asarray(places_per_fe, dtype=float) - 1e-9
-
-
 def shift_earlier(values: np.ndarray, years: int) -> np.ndarray:
     """Move spending ``years`` earlier along the last axis; what falls before year 0 lands in it."""
     if years <= 0:
@@ -133,52 +108,25 @@ def shift_earlier(values: np.ndarray, years: int) -> np.ndarray:
     return out
 
 
-def place_costs(
-    places_needed: np.ndarray,
-    send_pupils: np.ndarray,
-    expansion_cpp: np.ndarray,
-    new_school_cpp: np.ndarray,
-    send_cpp: np.ndarray,
-    places_per_fe: np.ndarray,
-    new_school_fe: float,
-    area_council: np.ndarray,
-    lead_years: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """New places and their cost per council and year.
+def cost_by_type(lookup: dict, area_phase: np.ndarray, area_council: np.ndarray, n_council: int) -> np.ndarray:
+    """Cost per place of each area's council by project type, (4, A), rows in
+    :data:`placeplan.model.projects.PROJECT_TYPES` order; a missing temporary cost is NaN."""
+    out = np.full((4, len(area_phase)), np.nan)
+    for phase in ("primary", "secondary"):
+        sel = np.asarray(area_phase) == phase
+        for row, ptype in ((1, "temporary"), (2, "expansion"), (3, "new_school")):
+            if ptype == "temporary" and (phase, ptype) not in lookup:
+                continue
+            out[row] = np.where(sel, cost_per_place(lookup, phase, ptype, n_council)[area_council], out[row])
+    return out
 
-    Parameters
-    ----------
-    places_needed : (..., A, Y) array
-    send_pupils : (..., C, Y) array
-        SEND pupils from housing per council.
-    expansion_cpp, new_school_cpp : (A,) arrays
-        :func:`area_costs_per_place`.
-    send_cpp : (C,) array
-    places_per_fe : (A,) array
-    new_school_fe : float
-    area_council : (A,) int array
-    lead_years : int
-        Years before a place is needed that it is paid for.
 
-    Returns
-    -------
-    new places (..., C, Y), cost (..., C, Y)
-
-    Notes
-    -----
-    ``new = diff(cummax(places_needed))``; an area whose peak need reaches
-    ``new_school_fe`` forms of entry pays the new-school cost per place, others the
-    expansion cost. SEND places follow the same rule per council at the SEND cost.
-    Costs move ``lead_years`` earlier.
-    """
-    n_council = len(send_cpp)
-    new = new_places(places_needed)
-    is_new = project_type_is_new_school(places_needed, places_per_fe, new_school_fe)
-    cpp = np.where(is_new, new_school_cpp, expansion_cpp)
-    send_new = new_places(send_pupils)
-    places = group_sum(new, area_council, n_council, axis=-2) + send_new
-    cost = group_sum(new * cpp[..., None], area_council, n_council, axis=-2) + send_new * send_cpp[:, None]
-    return places, shift_earlier(cost, lead_years)
+def early_years_cost_per_place(lookup: dict, n_council: int) -> np.ndarray:
+    """Early-years cost per place per council, (C,); NaN where the council sets none (not costed)."""
+    for ptype in ("expansion", "new_school"):
+        if ("early_years", ptype) in lookup:
+            return lookup[("early_years", ptype)]
+    return np.full(n_council, np.nan)
 
 
 # --------------------------------------------------------------------------- contributions
@@ -205,52 +153,11 @@ def contribution(
     )
 
 
-def lacking_places(weights: dict, short_area: np.ndarray) -> np.ndarray:
-    """Share of each site's dwellings in planning areas short of places, per phase, (S, P).
-
-    A site pays for a phase only where its area lacks places in some year; SEND always.
-    """
-    n_site = next(iter(weights.values())).shape[0]
-    out = np.ones((n_site, len(PHASES)))
-    for p, phase in enumerate(PHASES):
-        if phase != "send":
-            out[:, p] = weights[AREA_PHASE_OF[phase]] @ short_area.astype(float)
-    return out
-
-
-def site_contributions(dwellings: np.ndarray, yields: np.ndarray, cpp: np.ndarray, lacking: np.ndarray,
-                       threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Contribution sought from each site and phase, what small sites leave unfunded, and
-    which sites reach the threshold.
-
-    Returns
-    -------
-    sought (S, P), unfunded (S, P), large (S,)
-
-    Notes
-    -----
-    ``c[s, p] = dwellings[s] * yield[s, p] * cost[s, p] * lacking[s, p]``; sites with
-    fewer than ``threshold`` dwellings pay nothing (DfE: 10), so ``c`` is unfunded.
-    """
-    contrib = contribution(dwellings[:, None], yields, cpp) * lacking
-    large = dwellings >= threshold
-    return contrib * large[:, None], contrib * ~large[:, None], large
-
-
-def contributions_by_year(sought_total: np.ndarray, paid: np.ndarray, site_council: np.ndarray,
-                          n_council: int) -> np.ndarray:
-    """Contributions received per council and year, (C, Y): each site pays as it builds.
-
-    ``paid`` is :func:`placeplan.model.completions.paid_share`, (S, Y).
-    """
-    return group_sum(sought_total[:, None] * paid, site_council, n_council)
-
-
 # --------------------------------------------------------------------------- grants and gap
 
 
-def funding_by_year(region: Region, councils: pd.Index, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Basic Need grant and other funding per council and year, two (C, Y) (cached)."""
+def grants_by_year(region: Region, councils: pd.Index, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Basic Need grant and other funding per council and year allocated, two (C, Y) (cached)."""
 
     def compute():
         shape = (len(councils), len(years))
@@ -271,12 +178,92 @@ def funding_by_year(region: Region, councils: pd.Index, years: np.ndarray) -> tu
     return cached_on((region.funding, region.councils, region.meta), ("funding", len(years)), compute)
 
 
-def funding_gap(cost: np.ndarray, contributions: np.ndarray, basic_need: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """``funding gap = cost of places - contributions - Basic Need - other funding``.
+def draw_down(pool: np.ndarray, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spend money as it arrives on a need each year; what is left is kept for later years.
 
-    Negative values are a surplus, kept so that years can be summed.
+    Returns ``used`` and the ``balance`` carried at the end of each year (last axis = years):
+    ``balance[t] = max(0, balance[t-1] + pool[t] - need[t])``, ``used = balance[t-1] + pool[t]
+    - balance[t]``.  Money is never borrowed from a later year.
+
+    Notes
+    -----
+    The recursion is a Lindley recursion; with ``S[t] = sum_{k<=t} (pool - need)`` its
+    solution is ``balance[t] = S[t] - min(0, min_{k<=t} S[k])`` (vectorised, no loop over years).
+
+    >>> used, bal = draw_down(np.array([10.0, 0, 0]), np.array([4.0, 4, 4]))
+    >>> used.tolist(), bal.tolist()
+    ([4.0, 4.0, 2.0], [6.0, 2.0, 0.0])
     """
-    return cost - contributions - basic_need - other
+    pool = np.asarray(pool, dtype=float)
+    need = np.clip(np.asarray(need, dtype=float), 0.0, None)
+    s = np.cumsum(pool - need, axis=-1)
+    balance = s - np.minimum(np.minimum.accumulate(s, axis=-1), 0.0)
+    before = np.concatenate([np.zeros(balance.shape[:-1] + (1,)), balance[..., :-1]], axis=-1)
+    used = np.clip(before + pool - balance, 0.0, need)
+    return used, balance
+
+
+@dataclass(frozen=True)
+class FundingByYear:
+    """Per council and year (C, Y).
+
+    ``gap = cost - contributions - basic_need_used - other_used >= 0``; ``unallocated`` is
+    Basic Need and other funding received and not yet needed (a stock, carried forward).
+    """
+
+    cost: np.ndarray
+    contributions: np.ndarray
+    basic_need_non_housing: np.ndarray
+    basic_need_housing: np.ndarray
+    other_used: np.ndarray
+    gap: np.ndarray
+    unallocated: np.ndarray
+
+
+def funding_by_year(
+    cost: np.ndarray,
+    housing_cost: np.ndarray,
+    contributions: np.ndarray,
+    basic_need: np.ndarray,
+    other: np.ndarray,
+) -> FundingByYear:
+    """Set each source of money against the places it may pay for, in order.
+
+    Parameters
+    ----------
+    cost : (C, Y) cost of every place opening (the projects' places and extra places,
+        early years and SEND), in the year it is spent.
+    housing_cost : (C, Y) the part of ``cost`` for places needed because of housing.
+    contributions : (C, Y) contributions sought, dated like the places they pay for.
+    basic_need, other : (C, Y) allocations, in the year allocated.
+
+    Notes
+    -----
+    1. Contributions pay for housing's places: ``housing_left = housing_cost -
+       contributions`` (never negative; contributions cannot exceed it by construction,
+       any excess joins other funding).
+    2. Basic Need is DfE's grant for places needed by a year; DfE expects places needed
+       because of housing to be funded by developers, so it is set first against the places
+       *not* attributable to housing (``cost - housing_cost``), then against any remainder
+       (small sites' and uncharged places): one pool, drawn as allocated, kept when not
+       needed (:func:`draw_down`).
+    3. Other funding is drawn the same way against what is still unfunded.
+    4. ``gap = what remains >= 0``; ``unallocated`` = balances carried, shown beside it.
+    Every pound is counted once: money is drawn only against a need in the same or a later
+    year.
+    """
+    cost = np.asarray(cost, dtype=float)
+    housing = np.minimum(np.asarray(housing_cost, dtype=float), cost)
+    contrib = np.asarray(contributions, dtype=float)
+    paid = np.minimum(contrib, housing)
+    non_housing = cost - housing
+    need = non_housing + housing - paid
+    bn_used, bn_left = draw_down(basic_need, need)
+    bn_non = np.minimum(bn_used, non_housing)
+    rest = need - bn_used
+    other_used, other_left = draw_down(np.asarray(other, dtype=float) + (contrib - paid), rest)
+    gap = np.clip(rest - other_used, 0.0, None)
+    return FundingByYear(cost, paid, bn_non, bn_used - bn_non, other_used, gap, bn_left + other_left)
 
 
 def group_sum(values: np.ndarray, index: np.ndarray, n_groups: int, axis: int = 0) -> np.ndarray:

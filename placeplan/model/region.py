@@ -84,9 +84,11 @@ class Assumptions:
         Multiplier on every site's annual build rate.
     contribution_threshold : int
         Sites with fewer dwellings pay no contribution (DfE: 10).
-    new_school_fe : float
-        An area needing at least this many forms of entry gets a new school (new-school
-        cost per place); fewer are expansions.
+    temporary_max_years, expansion_max_fe_primary, expansion_max_fe_secondary,
+    new_school_min_fe_primary, new_school_min_fe_secondary : int, float
+        The project that fits the need (:func:`placeplan.model.projects.choose_projects`).
+    charge_early_years, charge_send : bool
+        Whether the councils' policy seeks contributions for these places.
     price_base : str or None
         Price base of costs, e.g. ``"2024/25"``; ``None`` keeps the costs' own.
     cost_lead_years : int
@@ -122,7 +124,13 @@ class Assumptions:
     delay_years: int = _D["delay_years"].default
     build_rate_multiplier: float = _D["build_rate_multiplier"].default
     contribution_threshold: int = _D["contribution_threshold"].default
-    new_school_fe: float = _D["new_school_fe"].default
+    temporary_max_years: int = _D["temporary_max_years"].default
+    expansion_max_fe_primary: float = _D["expansion_max_fe_primary"].default
+    expansion_max_fe_secondary: float = _D["expansion_max_fe_secondary"].default
+    new_school_min_fe_primary: float = _D["new_school_min_fe_primary"].default
+    new_school_min_fe_secondary: float = _D["new_school_min_fe_secondary"].default
+    charge_early_years: bool = _D["charge_early_years"].default
+    charge_send: bool = _D["charge_send"].default
     price_base: str | None = _D["price_base"].default
     cost_lead_years: int = _D["cost_lead_years"].default
 

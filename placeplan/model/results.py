@@ -97,16 +97,20 @@ class ForecastArrays:
     built: np.ndarray           # (S, Y) completions
     yields: np.ndarray          # (S, P) pupils per dwelling
     pupils: np.ndarray          # (S, P, Y) pupils from each site
-    sought: np.ndarray          # (S, P) contribution sought
-    unfunded: np.ndarray        # (S, P) what sites below the threshold leave unfunded
-    large: np.ndarray           # (S,) at or above the contribution threshold
-    site_council: np.ndarray    # (S,)
-    new_places: np.ndarray      # (C, Y)
+    funding: object             # forecast.FundingInputs (pairs, caps, costs, grants)
+    projects: object            # projects.Projects: the project per area (A,) and its places (A, Y)
+    attributions: dict          # kind -> contributions.Attribution
+    new_places: np.ndarray      # (C, Y) places opening (projects, extra places, early years, SEND)
     cost: np.ndarray            # (C, Y)
-    contributions: np.ndarray   # (C, Y) received
-    basic_need: np.ndarray      # (C, Y)
-    other_funding: np.ndarray   # (C, Y)
-    funding_gap: np.ndarray     # (C, Y)
+    housing_cost: np.ndarray    # (C, Y) cost of the places needed because of housing
+    contributions: np.ndarray   # (C, Y) sought, by receiving council and the year places open
+    unfunded: np.ndarray        # (C, Y) shares of small sites and uncharged phases
+    basic_need: np.ndarray      # (C, Y) allocated
+    basic_need_used: np.ndarray  # (C, Y)
+    other_funding: np.ndarray   # (C, Y) allocated
+    other_used: np.ndarray      # (C, Y)
+    funding_gap: np.ndarray     # (C, Y) >= 0
+    unallocated: np.ndarray     # (C, Y) funding received, not yet needed
     yield_basis: np.ndarray | None = None  # (S,) the mix each site's yield rests on
 
 
@@ -116,10 +120,10 @@ def results(region: Region, a: Assumptions, x: ForecastArrays, scenario_name: st
         {
             "shortfall": lambda: _shortfall_frame(x),
             "pupils": lambda: _pupils_frame(x),
-            "funding_gap": lambda: _funding_frame(x),
+            "funding_gap": lambda: _funding_frame(region, x),
             "contributions": lambda: _contributions_frame(region, x),
             "sites": lambda: _sites_frame(region, x),
-            "small_sites": lambda: _small_sites_frame(x),
+            "small_sites": lambda: _small_sites_frame(region, x),
             "development_headroom": lambda: development_capacity(region, x.idx, x.shortfall, a),
             "provenance": lambda: provenance(region, a, scenario_name, warnings, x),
         },
@@ -215,19 +219,33 @@ def _pupils_frame(x: ForecastArrays) -> pd.DataFrame:
     return _with(keys, {"baseline_pupils": b, "housing_pupils": h, "pupils_forecast": b + h})
 
 
-def _funding_frame(x: ForecastArrays) -> pd.DataFrame:
-    return _with(
+#: What the funding table says of Basic Need when the region's data do not say more.
+BASIC_NEED_NOTE = ("Basic Need as given in the region's funding table, in the years allocated; "
+                   "allocations outside the forecast years are not counted.")
+
+
+def _funding_frame(region: Region, x: ForecastArrays) -> pd.DataFrame:
+    costed = np.isfinite(x.funding.early_years_cpp)
+    out = _with(
         council_year_keys(x.idx),
         {
             "places_needed": x.new_places.ravel(),
             "cost": x.cost.ravel(),
+            "housing_cost": x.housing_cost.ravel(),
             "contributions": x.contributions.ravel(),
+            "housing_cost_not_sought": x.unfunded.ravel(),
             "basic_need": x.basic_need.ravel(),
+            "basic_need_used": x.basic_need_used.ravel(),
             "other_funding": x.other_funding.ravel(),
+            "other_funding_used": x.other_used.ravel(),
             "funding_gap": x.funding_gap.ravel(),
+            "unallocated_funding": x.unallocated.ravel(),
             "cumulative_funding_gap": np.cumsum(x.funding_gap, axis=1).ravel(),
+            "early_years": np.repeat(np.where(costed, "costed", "not costed"), len(x.idx.years)).astype(object),
         },
     )
+    out["basic_need_note"] = region.meta_dict.get("basic_need_note", BASIC_NEED_NOTE)
+    return out
 
 
 def _site_keys(region: Region) -> pd.DataFrame:
@@ -235,13 +253,36 @@ def _site_keys(region: Region) -> pd.DataFrame:
     return pd.DataFrame({c: s[c].array for c in ("site_id", "site", "council_code")})
 
 
+def _contribution_rows(x: ForecastArrays) -> pd.DataFrame:
+    """Positions of site, receiving council, kind; places, cap, contribution, unfunded cost."""
+    from placeplan.model.contributions import long_table
+
+    def compute():
+        frames = [long_table(x.funding.pairs[k], att, k, x.funding.pays[k]) for k, att in x.attributions.items()]
+        return pd.concat(frames, ignore_index=True)
+
+    return cached_on((x.attributions,), ("contribution_rows",), compute)
+
+
 def _contributions_frame(region: Region, x: ForecastArrays) -> pd.DataFrame:
-    values = {"dwellings": x.dwellings, "at_or_above_threshold": x.large}
-    for p, phase in enumerate(PHASES):
-        values[f"yield_{phase}"] = x.yields[:, p]
-        values[f"contribution_{phase}"] = x.sought[:, p]
-    values["contribution_total"] = x.sought.sum(axis=1)
-    return _with(_site_keys(region), values)
+    """Per site, phase and receiving council: places charged, DfE's formula (the cap), the
+    contribution sought and the unfunded cost (sites below the threshold, uncharged phases)."""
+    rows = _contribution_rows(x)
+    keys = _site_keys(region).iloc[rows["site"].to_numpy()].reset_index(drop=True)
+    codes = x.idx.councils.to_numpy(dtype=object)
+    out = keys.assign(
+        dwellings=x.dwellings[rows["site"].to_numpy()], phase=rows["phase"].to_numpy(),
+        receiving_council_code=codes[rows["receiving_council"].to_numpy()],
+        receiving_council=x.idx.council_names[rows["receiving_council"].to_numpy()],
+    )
+    for c in ("places", "formula_cap", "contribution", "unfunded_cost"):
+        out[c] = rows[c].to_numpy()
+    return out
+
+
+def _per_site(x: ForecastArrays, column: str) -> np.ndarray:
+    rows = _contribution_rows(x)
+    return np.bincount(rows["site"].to_numpy(dtype=int), weights=rows[column].to_numpy(), minlength=len(x.dwellings))
 
 
 def _sites_frame(region: Region, x: ForecastArrays) -> pd.DataFrame:
@@ -258,8 +299,8 @@ def _sites_frame(region: Region, x: ForecastArrays) -> pd.DataFrame:
         values["yield_basis"] = x.yield_basis
     for p, phase in enumerate(PHASES):
         values[f"peak_{phase}_pupils"] = x.pupils[:, p, :].max(axis=1) if x.pupils.shape[2] else np.zeros(len(s))
-    values.update(contribution_total=x.sought.sum(axis=1), unfunded_cost=x.unfunded.sum(axis=1),
-                  at_or_above_threshold=x.large)
+    values.update(contribution_total=_per_site(x, "contribution"), unfunded_cost=_per_site(x, "unfunded_cost"),
+                  at_or_above_threshold=x.funding.large)
     out = _with(keys, values)
     if not region.site_areas.empty:
         summary = placement_summary(region).reindex(s["site_id"].to_numpy(dtype=object))
@@ -267,9 +308,11 @@ def _sites_frame(region: Region, x: ForecastArrays) -> pd.DataFrame:
     return out
 
 
-def _small_sites_frame(x: ForecastArrays) -> pd.DataFrame:
-    idx, sc = x.idx, x.site_council
-    small = ~x.large & (x.dwellings > 0)
+def _small_sites_frame(region: Region, x: ForecastArrays) -> pd.DataFrame:
+    """Per council: its sites below the threshold, their pupils, and the unfunded cost of
+    their shares, credited to the council whose schools take the pupils."""
+    idx, sc = x.idx, x.funding.site_council
+    small = ~x.funding.large & (x.dwellings > 0)
     n_c = len(idx.councils)
     cols = {
         "council_code": idx.councils.to_numpy(dtype=object),
@@ -279,7 +322,10 @@ def _small_sites_frame(x: ForecastArrays) -> pd.DataFrame:
     }
     for p, phase in enumerate(PHASES):
         cols[f"pupils_{phase}"] = group_sum(x.dwellings * x.yields[:, p] * small, sc, n_c)
-    cols["unfunded_cost"] = group_sum(x.unfunded.sum(axis=1), sc, n_c)
+    rows = _contribution_rows(x)
+    of_small = small[rows["site"].to_numpy(dtype=int)]
+    cols["unfunded_cost"] = group_sum(rows["unfunded_cost"].to_numpy() * of_small,
+                                      rows["receiving_council"].to_numpy(dtype=int), n_c)
     return pd.DataFrame(cols)
 
 

@@ -176,9 +176,26 @@ _TABLE: tuple[Setting, ...] = (
             unit="x", min=0.0, max=10.0, step=0.1),
     Setting("contribution_threshold", "int", 10, "Contribution threshold",
             "Sites with fewer dwellings pay no contribution (DfE: 10).", unit="dwellings", min=0, max=100_000, step=1),
-    Setting("new_school_fe", "float", 1.0, "New-school size",
-            "An area needing at least this many forms of entry gets a new school (new-school cost per place); "
-            "fewer are expansions.", unit="forms of entry", min=0.0, max=20.0, step=0.5),
+    Setting("temporary_max_years", "int", 3, "Temporary if shorter than",
+            "A need lasting fewer forecast years than this, and ended before the horizon, is met with temporary "
+            "places at the temporary cost (0: never temporary).", unit="years", min=0, max=10, step=1),
+    Setting("expansion_max_fe_primary", "float", 2.0, "Largest primary expansion",
+            "A lasting primary need up to this many forms of entry (210 places each) is met by expanding the "
+            "area's schools; a larger one takes a new school.", unit="forms of entry", min=0.0, max=6.0, step=0.5),
+    Setting("expansion_max_fe_secondary", "float", 6.0, "Largest secondary expansion",
+            "A lasting secondary need up to this many forms of entry (150 places each) is met by expanding the "
+            "area's schools; a larger one takes a new school.", unit="forms of entry", min=0.0, max=12.0, step=0.5),
+    Setting("new_school_min_fe_primary", "float", 2.0, "Smallest new primary",
+            "A new primary school is sized to the need in whole forms of entry, never below this (DfE free-school "
+            "presumption: 2FE).", unit="forms of entry", min=1.0, max=4.0, step=0.5),
+    Setting("new_school_min_fe_secondary", "float", 6.0, "Smallest new secondary",
+            "A new secondary school is sized to the need in whole forms of entry, never below this (DfE free-school "
+            "presumption: 6FE and above).", unit="forms of entry", min=4.0, max=12.0, step=0.5),
+    Setting("charge_early_years", "bool", True, "Charge early years",
+            "The council's policy seeks contributions for early-years places (costed only where the council sets "
+            "an early-years cost)."),
+    Setting("charge_send", "bool", True, "Charge SEND",
+            "The council's policy seeks contributions for SEND places (4 x the primary expansion cost)."),
     Setting("price_base", "str", None, "Price base",
             "Price base of costs, e.g. 2024/25 (needs the region's price index); none keeps the costs' own.",
             nullable=True),

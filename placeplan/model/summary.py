@@ -86,9 +86,14 @@ def _council_sums(funding_gap: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.n
 
 def funding_totals(funding_gap: pd.DataFrame) -> pd.DataFrame:
     """Per council, summed over the forecast years: places needed, cost, contributions,
-    Basic Need, other funding and the funding gap (``Results.funding_gap``)."""
+    Basic Need, other funding and the funding gap (``Results.funding_gap``), and the
+    funding still unallocated at the end of the horizon."""
     councils, sums = _council_sums(funding_gap)
-    return pd.DataFrame({"council": councils, **sums})
+    out = pd.DataFrame({"council": councils, **sums})
+    if "unallocated_funding" in funding_gap:  # a stock: what is left at the end of the horizon
+        last = funding_gap.groupby("council", sort=True)["unallocated_funding"].last()
+        out["unallocated_funding"] = last.reindex(councils).to_numpy(dtype=float)
+    return out
 
 
 def council_summary(shortfall: pd.DataFrame, funding_gap: pd.DataFrame) -> pd.DataFrame:

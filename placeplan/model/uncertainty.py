@@ -29,6 +29,7 @@ from scipy import sparse
 from placeplan.model.baseline import CohortInputs, cohort_inputs
 from placeplan.model.capacity import shortfall
 from placeplan.model.constants import AREA_PHASES
+from placeplan.model.contributions import pair_pupils
 from placeplan.model.draws import (
     baseline_sensitivities,
     cohort_survival_draws,
@@ -38,14 +39,7 @@ from placeplan.model.draws import (
     phase_totals,
     stream_rng,
 )
-from placeplan.model.forecast import forecast_arrays
-from placeplan.model.funding import (
-    area_costs_per_place,
-    cost_lookup,
-    cost_per_place,
-    funding_gap,
-    place_costs,
-)
+from placeplan.model.forecast import FundingInputs, forecast_arrays, funding_step
 from placeplan.model.index import RegionIndex
 from placeplan.model.population import resident_by_area
 from placeplan.model.region import Assumptions, Region
@@ -118,13 +112,8 @@ class Setup:
     capacity: np.ndarray
     primary_area: np.ndarray
     ops_t: list
-    contrib_t: list
-    send_t: list
-    send_cpp: np.ndarray
-    exp: np.ndarray
-    ns: np.ndarray
-    basic_need: np.ndarray
-    other: np.ndarray
+    funding: FundingInputs
+    pair_pupils: dict  # kind -> (D+1, K, Y) each pair's pupils with every start delay
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -143,7 +132,7 @@ def setup(region: Region, assumptions: Assumptions | None = None, settings: Unce
     central = forecast_arrays(region, a)
     idx = central.idx
     n_area, n_year, n_c = len(idx.areas), len(idx.years), len(idx.councils)
-    ops, paid, send, _ = housing_operators(region, idx, a, s.max_delay)
+    ops, _, pupils, _ = housing_operators(region, idx, a, s.max_delay)
     cohort = None
     if a.baseline_method == "cohort_survival" and not region.roll_history.empty:
         cohort = cohort_inputs(region, idx, a, *resident_by_area(region, idx, a))
@@ -151,20 +140,14 @@ def setup(region: Region, assumptions: Assumptions | None = None, settings: Unce
         d_births, d_mig = baseline_sensitivities(region, idx, a)
     else:
         d_births = d_mig = np.zeros((n_c, n_area, n_year))
-    # Each site pays into and needs SEND places in its own council only: sparse (C*Y, S) per delay.
-    contrib_site = central.sought.sum(axis=1)
-    to_council = site_council_operator(central.site_council, n_c, n_year)
-    lookup = cost_lookup(region, idx.councils, a.price_base)
-    exp, ns = area_costs_per_place(lookup, idx.area_phase, idx.area_council, n_c)
+    fi = central.funding
     return Setup(
         region=region, a=a, s=s, idx=idx, base_tot=phase_totals(central.baseline, idx.grade_mask),
         d_births=sparse.csr_matrix(d_births.reshape(n_c, -1)), d_mig=sparse.csr_matrix(d_mig.reshape(n_c, -1)),
         cohort=cohort, capacity=central.shortfall.capacity, primary_area=idx.area_phase == AREA_PHASES[0],
-        ops_t=[o.T.tocsr() for o in ops],
-        contrib_t=[to_council(paid[d] * contrib_site[:, None]) for d in range(s.max_delay + 1)],
-        send_t=[to_council(send[d]) for d in range(s.max_delay + 1)],
-        send_cpp=cost_per_place(lookup, "send", "expansion", n_c), exp=exp, ns=ns,
-        basic_need=central.basic_need, other=central.other_funding,
+        ops_t=[o.T.tocsr() for o in ops], funding=fi,
+        pair_pupils={k: np.stack([pair_pupils(p, pupils[d]) for d in range(s.max_delay + 1)])
+                     for k, p in fi.pairs.items()},
     )
 
 
@@ -209,17 +192,20 @@ def run_chunk(st: Setup, chunk_id: int, m: int, exact: bool = False):
     rng = stream_rng(s.seed, 20_000 + chunk_id)
     ymult = lognormal_mean_one(rng, s.yield_cv, (m, 2))
     housing = np.zeros((n_area * n_year, m))
-    contrib = np.zeros((n_c * n_year, m))
-    send_pupils = np.zeros((n_c * n_year, m))
+    fi = st.funding
+    q = {k: np.zeros((m,) + v.shape[1:]) for k, v in st.pair_pupils.items()}
     for d in range(s.max_delay + 1):
-        mask_t = (built & (delay == d)).T.astype(np.float64)  # (S, m)
-        if not mask_t.any():
+        mask = built & (delay == d)  # (m, S)
+        if not mask.any():
             continue
         # Each site reaches only its own areas: sparse (A*Y, S) @ dense (S, m).
-        housing += st.ops_t[d] @ mask_t
-        contrib += st.contrib_t[d] @ mask_t
-        send_pupils += st.send_t[d] @ mask_t
+        housing += st.ops_t[d] @ mask.T.astype(np.float64)
+        for k, v in st.pair_pupils.items():
+            q[k] += mask[:, fi.pairs[k].site][..., None] * v[d][None]
     housing = housing.T.reshape(m, n_area, n_year) * np.where(st.primary_area, ymult[:, :1], ymult[:, 1:])[:, :, None]
+    scale = {"primary": ymult[:, :1], "secondary": ymult[:, 1:]}
+    for k, mult in scale.items():
+        q[k] = q[k] * mult[..., None]
     if st.cohort is not None:
         base_draw = cohort_survival_draws(st.cohort, idx.grade_mask, m, s, stream=30_000 + chunk_id)
     else:
@@ -231,9 +217,8 @@ def run_chunk(st: Setup, chunk_id: int, m: int, exact: bool = False):
         base_draw = st.base_tot[None] + change.reshape(m, n_area, n_year)
     pupils = np.clip(base_draw + housing, 0, None)
     sf = shortfall(pupils, st.capacity, a.headroom, idx.places_per_fe)
-    _, cost = place_costs(sf.places_needed, send_pupils.T.reshape(m, n_c, n_year), st.exp, st.ns, st.send_cpp,
-                          idx.places_per_fe, a.new_school_fe, idx.area_council, a.cost_lead_years)
-    gaps = funding_gap(cost, contrib.T.reshape(m, n_c, n_year), st.basic_need[None], st.other[None])
+    # The central forecast's own funding steps, over the draws: projects, contributions, funding by year.
+    gaps = funding_step(fi, idx, a, sf, base_draw, housing, q, cap_scale=scale)["funding_gap"]
     flat = pupils.reshape(m, -1)
     return (flat if exact else flat.astype(np.float32)), (sf.places_needed > 0).sum(axis=0), gaps
 

@@ -15,10 +15,13 @@ def page() -> None:
     res = state.results()
     st.header("Finance: funding gap")
     fg = res.funding_gap
-    st.dataframe(fmt(funding_totals(fg), money=FUNDING_PARTS[1:]), hide_index=True, width="stretch")
+    st.dataframe(fmt(funding_totals(fg), money=FUNDING_PARTS[1:] + ("unallocated_funding",)), hide_index=True, width="stretch")
     charts.gap_by_year(fg)
     st.caption("Funding gap = cost of new places − developer contributions − Basic Need − other funding, per council "
-               "and year (negative: a surplus). Costs in the price base of the cost table.")
+               "and year, never below zero; funding not yet needed is shown as unallocated funding. Costs in the "
+               "price base of the cost table.")
+    if len(fg):
+        st.info(str(fg["basic_need_note"].iloc[0]))
     st.markdown("**Range of the funding gap** (Monte Carlo)")
     ranges = uncertainty_controls("fin")
     if ranges is not None:
@@ -28,13 +31,13 @@ def page() -> None:
     view = fg if council == "all" else fg[fg["council"] == council]
     st.dataframe(fmt(view, money=tuple(view.columns)), hide_index=True, width="stretch", height=300)
 
-    st.subheader("Contributions expected per site")
+    st.subheader("Contributions expected per site, phase and receiving council")
     con = res.contributions
     if council != "all":
         code = reg.councils.set_index("council").loc[council, "council_code"]
-        con = con[con["council_code"] == code]
-    st.dataframe(fmt(con[con["dwellings"] > 0].sort_values("contribution_total", ascending=False),
-                     money=tuple(c for c in con.columns if c.startswith("contribution"))),
+        con = con[(con["council_code"] == code) | (con["receiving_council_code"] == code)]
+    st.dataframe(fmt(con.sort_values("contribution", ascending=False),
+                     money=("formula_cap", "contribution", "unfunded_cost")),
                  hide_index=True, width="stretch", height=300)
     st.subheader("Unfunded: sites below the threshold")
     st.caption(f"Sites under {state.assumptions().contribution_threshold:g} dwellings pay no contribution; "
