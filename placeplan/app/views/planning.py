@@ -187,11 +187,14 @@ def levers() -> None:
     netting = st.checkbox("Net off each council's background build rate (the trend already holds past building)",
                           value=bool(a.netting), key="lever_netting")
     rates = dict(s.background_rates)
-    if netting:
+    own = dict(zip(reg.background_rates["council_code"].astype(str), reg.background_rates["dwellings_per_year"]))
+    if netting:  # the region's own rates unless the scenario changes them (only changes are kept)
         cols = st.columns(len(reg.councils))
         for col, (code, name) in zip(cols, zip(reg.councils["council_code"], reg.councils["council"])):
             rates[code] = col.number_input(f"{name}: background dwellings a year", 0.0, 20000.0,
-                                           float(rates.get(code, 0.0)), 50.0, key=f"bg_{code}")
+                                           float(rates.get(code, own.get(code, 0.0))), 50.0, key=f"bg_{code}")
+            if code in own and rates[code] == float(own[code]):
+                del rates[code]
     mult = {k: v for k, v in {"primary": ymp, "secondary": yms}.items() if abs(v - 1.0) > 1e-12}
     new = edits.with_assumptions(
         s,
