@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 import placeplan as pp
-from placeplan.model.forecast import forecast
 from placeplan.io.bundle import region_from_frames
+from placeplan.model.forecast import forecast
 from placeplan.testing import X0, Y0, tiny_frames
 
 FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow],

@@ -14,7 +14,7 @@ from scipy import sparse
 
 from placeplan.model.baseline import CohortInputs, baseline, grade_progression, participation
 from placeplan.model.completions import paid_share
-from placeplan.model.constants import AGE_OFFSET, N_NCY, PHASES
+from placeplan.model.constants import AGE_OFFSET, N_NCY
 from placeplan.model.flows import flows_operator
 from placeplan.model.geography import area_sum, site_area_operator, site_weights, zone_weights
 from placeplan.model.population import (

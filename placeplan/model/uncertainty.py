@@ -29,6 +29,7 @@ from scipy import sparse
 from placeplan.model.baseline import CohortInputs, cohort_inputs
 from placeplan.model.capacity import shortfall
 from placeplan.model.constants import AREA_PHASES
+from placeplan.model.contributions import pair_pupils
 from placeplan.model.draws import (
     baseline_sensitivities,
     cohort_survival_draws,
@@ -38,7 +39,6 @@ from placeplan.model.draws import (
     phase_totals,
     stream_rng,
 )
-from placeplan.model.contributions import pair_pupils
 from placeplan.model.forecast import FundingInputs, forecast_arrays, funding_step
 from placeplan.model.index import RegionIndex
 from placeplan.model.population import resident_by_area
