@@ -9,6 +9,7 @@ import pytest
 from scipy import sparse
 
 from placeplan.model import baseline as bl
+from placeplan.model import contributions as co
 from placeplan.model import funding as fund
 from placeplan.model.capacity import shortfall
 from placeplan.model.completions import paid_share
@@ -19,6 +20,7 @@ from placeplan.model.forecast import forecast_arrays
 from placeplan.model.geography import area_pupils, site_area_operator, site_weights
 from placeplan.model.index import region_index
 from placeplan.model.population import resident_by_area
+from placeplan.model.projects import choose_projects, project_cost_per_place
 from placeplan.model.uncertainty import Uncertainty
 from placeplan.model.yields import housing_pupils, lag_operator
 from tests.test_zero_spread import varied_history
@@ -49,25 +51,37 @@ def test_shortfall_batched():
     each_draw(lambda p: spare_after_headroom(sf(p), 0.05), lambda p: spare_after_headroom(sf(p), 0.05), pupils)
 
 
-def test_new_places_new_school_and_shift_batched():
+def test_new_places_projects_and_shift_batched():
     need = rng.uniform(-10, 300, (N, A, Y))
     each_draw(fund.new_places, fund.new_places, need)
-    each_draw(lambda x: fund.project_type_is_new_school(x, PPF, 1.0), lambda x: fund.project_type_is_new_school(x, PPF, 1.0), need)
+    ex, ns = np.array([1, 2, 4, 6, 2.0]), np.array([2, 2, 6, 6, 2.0])
+    for field in ("kind", "places", "extra_places"):
+        each_draw(lambda x, f=field: getattr(choose_projects(x, PPF, ex, ns, 3), f),
+                  lambda x, f=field: getattr(choose_projects(x, PPF, ex, ns, 3), f), need)
+    table = rng.uniform(1e4, 3e4, (4, A))
+    kinds = rng.integers(0, 4, (N, A))
+    each_draw(lambda k: project_cost_per_place(k, table), lambda k: project_cost_per_place(k, table), kinds)
     each_draw(lambda x: fund.shift_earlier(x, 2), lambda x: fund.shift_earlier(x, 2), need)
 
 
-def test_place_costs_and_gap_batched():
-    need = rng.uniform(0, 300, (N, A, Y))
-    send = rng.uniform(0, 20, (N, C, Y))
-    exp, ns, send_cpp = rng.uniform(1e4, 3e4, A), rng.uniform(2e4, 4e4, A), rng.uniform(5e4, 8e4, C)
-
-    def costs(x, s):
-        return fund.place_costs(x, s, exp, ns, send_cpp, PPF, 1.0, COUNCIL, 1)
-
-    each_draw(costs, costs, need, send)
-    contrib, bn, other = rng.uniform(0, 1e6, (N, C, Y)), rng.uniform(0, 1e6, (C, Y)), rng.uniform(0, 1e5, (C, Y))
-    each_draw(lambda c, k: fund.funding_gap(c, k, bn, other), lambda c, k: fund.funding_gap(c, k, bn, other),
-              rng.uniform(0, 1e7, (N, C, Y)), contrib)
+def test_attribution_and_funding_by_year_batched():
+    pairs = co.Pairs(np.array([0, 0, 1, 2, 2]), np.array([0, 1, 1, 3, 4]), np.array([0.6, 0.4, 1.0, 0.5, 0.5]),
+                     COUNCIL[[0, 1, 1, 3, 4]], A, (0,))
+    q = rng.uniform(0, 30, (N, 5, Y))
+    places = rng.uniform(0, 20, (N, A, Y))
+    price = rng.uniform(1e4, 3e4, (N, A))
+    cap = rng.uniform(10, 200, (N, 5))
+    pays = np.array([True, True, False, True, True])
+    for field in ("places", "amount", "cap", "sought_by_year", "unfunded_by_year", "housing_cost"):
+        def one(qq, pl, pr, k, f=field):
+            return getattr(co.attribute(pairs, qq, pl, pr, k, COUNCIL, C, pays), f)
+        each_draw(one, one, q, places, price, cap)
+    bn, other = rng.uniform(0, 1e6, (C, Y)), rng.uniform(0, 1e5, (C, Y))
+    for field in ("gap", "unallocated", "contributions", "other_used"):
+        def money(c, h, k, f=field):
+            return getattr(fund.funding_by_year(c, h, k, bn, other), f)
+        each_draw(money, money, rng.uniform(0, 1e7, (N, C, Y)), rng.uniform(0, 5e6, (N, C, Y)),
+                  rng.uniform(0, 1e6, (N, C, Y)))
 
 
 def test_group_sum_batched():

@@ -45,7 +45,8 @@ def test_pupils_scale_linearly_with_dwellings(d):
 def test_zero_dwellings_add_no_pupils():
     res = pp.forecast(_region(0.0))
     assert (res.shortfall["housing_pupils"] == 0).all()
-    assert res.contributions["contribution_total"].sum() == 0
+    assert res.contributions["contribution"].sum() == 0
+    assert res.sites["contribution_total"].sum() == 0
 
 
 @settings(max_examples=200, deadline=None)

@@ -50,13 +50,19 @@ def test_hand_calculated_forecast_with_cross_border_flow(flows_frame):
     assert fg.loc[("A", "2017/18"), "places_needed"] == pytest.approx(215 * 1.02 - 210)
     assert fg.loc[("A", "2017/18"), "cost"] == pytest.approx((215 * 1.02 - 210) * 20_000)
     assert fg.loc[("A", "2018/19"), "cost"] == pytest.approx((230 - 215) * 1.02 * 20_000)
-    # Contribution: 200 x 0.25 x £20,000 for the half of the site in the short area, paid
-    # as homes complete (100 in 2016/17, 100 in 2017/18).
-    c = row(res.contributions, site_id="S1")
-    assert c["contribution_primary"] == pytest.approx(200 * 0.25 * 20_000 * 0.5)
-    assert c["contribution_secondary"] == 0
-    assert fg.loc[("A", "2016/17"), "contributions"] == pytest.approx(250_000)
-    assert fg.loc[("A", "2016/17"), "funding_gap"] == pytest.approx(-250_000)
+    # Contribution (issue 13): the places housing needs in Aville primary, 9.3 + 15.3 = 24.6
+    # (the baseline alone, 200 x 1.02 = 204, fits in 210), all the site's: its share of
+    # Aville's pupils is 0.5 + 0.5 x 0.2 (flow from Beeton) = 0.6, cap 0.6 x 200 x 0.25 = 30.
+    c = row(res.contributions, site_id="S1", phase="primary")
+    assert c["receiving_council_code"] == "A"
+    assert c["places"] == pytest.approx(230 * 1.02 - 210)
+    assert c["contribution"] == pytest.approx((230 * 1.02 - 210) * 20_000)
+    assert c["formula_cap"] == pytest.approx(30 * 20_000)
+    assert "secondary" not in set(res.contributions["phase"])  # spare places absorb them
+    # Dated by the year the places open; the gap is what is left, never negative.
+    assert fg.loc[("A", "2017/18"), "contributions"] == pytest.approx((215 * 1.02 - 210) * 20_000)
+    assert fg.loc[("A", "2016/17"), "contributions"] == 0
+    assert (fg["funding_gap"] >= 0).all()
     assert fg.loc[("B", "2018/19"), "funding_gap"] == 0
 
 
@@ -67,7 +73,23 @@ def test_basic_need_and_other_funding_reduce_the_gap(tiny_region, flows_frame):
     ])
     region = region_from_frames(tiny_frames(flows=flows_frame, funding=funding), source="tiny")
     fg = pp.forecast(region).funding_gap.set_index(["council_code", "academic_year"])
-    assert fg.loc[("A", "2018/19"), "funding_gap"] == pytest.approx(15 * 1.02 * 20_000 - 106_000)
+    # Developers pay for Aville's 15.3 new places in 2018/19 (issue 13), so Basic Need is not
+    # spent on them: the grant is unallocated funding beside a zero gap, not a negative gap.
+    assert fg.loc[("A", "2018/19"), "contributions"] == pytest.approx(15 * 1.02 * 20_000)
+    assert fg.loc[("A", "2018/19"), "funding_gap"] == pytest.approx(0, abs=1e-6)
+    assert fg.loc[("A", "2018/19"), "basic_need_used"] == pytest.approx(0, abs=1e-6)
+    assert fg.loc[("A", "2018/19"), "unallocated_funding"] == pytest.approx(106_000)
+    # With the site below the threshold nobody pays: Basic Need, then other funding, pay first.
+    frames = tiny_frames(flows=flows_frame, funding=funding)
+    frames["sites"].loc[0, "dwellings"] = 8
+    frames["sites"].loc[0, "build_rate"] = 8
+    frames["schools"].loc[0, "capacity_primary"] = 150
+    fg = pp.forecast(region_from_frames(frames, source="tiny")).funding_gap
+    assert (fg["funding_gap"] >= 0).all() and fg["funding_gap"].sum() > 0
+    # Aville's places open before the 2018 grant arrives; money is never borrowed from a later year.
+    assert fg["basic_need_used"].sum() == pytest.approx(0, abs=1e-6)
+    assert fg.set_index(["council_code", "academic_year"]).loc[("A", "2018/19"), "unallocated_funding"] == \
+        pytest.approx(106_000)
 
 
 def test_small_sites_pay_nothing_and_are_shown(flows_frame):
@@ -76,11 +98,14 @@ def test_small_sites_pay_nothing_and_are_shown(flows_frame):
     frames["sites"].loc[0, "build_rate"] = 8
     frames["schools"].loc[0, "capacity_primary"] = 150  # Aville short anyway
     res = pp.forecast(region_from_frames(frames, source="tiny"))
-    assert res.contributions["contribution_total"].sum() == 0
+    assert res.contributions["contribution"].sum() == 0
     small = res.small_sites.set_index("council_code")
     assert small.loc["A", "dwellings"] == 8
     assert small.loc["A", "pupils_primary"] == pytest.approx(2.0)
-    assert small.loc["A", "unfunded_cost"] == pytest.approx(8 * 0.25 * 20_000 * 0.5)
+    # Its share of Aville's places: 0.6 of its 2 primary pupils (half the site, and a fifth of
+    # the Beeton half by the flow), 1.2 places at £20,000, credited to Aville; Beeton has room.
+    assert small.loc["A", "unfunded_cost"] == pytest.approx(1.2 * 20_000)
+    assert small.loc["B", "unfunded_cost"] == 0
 
 
 def test_phased_build_out_with_yield_profile():
@@ -107,7 +132,9 @@ def test_new_school_cost_when_need_reaches_a_form_of_entry():
     assert sf.loc[("PA1", "2017/18"), "places_needed"] == pytest.approx(need)
     a_cost = fg.loc[("A", "2017/18"), "cost"]
     sec_need = sf.loc[("SA1", "2017/18"), "places_needed"]
-    assert a_cost == pytest.approx(need * 25_000 + sec_need * 28_000)
+    # 504 places = 2.4FE: beyond the 2FE expansion, a new school of 3FE (630 places) at the
+    # new-school cost; secondary below 6FE is an expansion.
+    assert a_cost == pytest.approx(630 * 25_000 + sec_need * 28_000)
 
 
 def test_development_headroom(tiny_region):
@@ -115,9 +142,10 @@ def test_development_headroom(tiny_region):
     # Beeton primary: 420 places, at most 300 + 25 (half the site, 2019/20) pupils x 1.02.
     spare = 420 - 325 * 1.02
     assert dh.loc["PB1", "min_spare_places"] == pytest.approx(spare)
-    assert dh.loc["PB1", "dwellings_before_shortfall"] == pytest.approx(spare // 0.25)
-    assert dh.loc["PB1", "dwellings_per_form_of_entry"] == pytest.approx(840)
-    assert dh.loc["PB1", "dwellings_needing_new_school"] == pytest.approx(-(-(spare + 210) // 0.25))
+    q = 0.25 * 1.02  # pupils per home at the profile's peak (flat here), with the margin
+    assert dh.loc["PB1", "dwellings_before_shortfall"] == pytest.approx(spare // q)
+    assert dh.loc["PB1", "dwellings_per_form_of_entry"] == pytest.approx(210 / q)
+    assert dh.loc["PB1", "dwellings_needing_new_school"] == pytest.approx(-(-(spare + 210) // q))
 
 
 def test_cohort_survival_baseline_from_roll_history():
