@@ -1,6 +1,6 @@
 """National scale: all of England in one run (issue 6).
 
-Run: ``.venv/bin/python benchmarks/bench_national.py [--draws 1000] [--dask]``
+Run: ``.venv/bin/python benchmarks/bench_national.py [--draws 1000] [--dask] [--workers N]``
 
 Builds the national bundle once (``data/build_national.py``; cached in
 ``$PLACEPLAN_CACHE`` or ``~/.cache/placeplan``) with 50,000 synthetic sites, then prints:
@@ -8,7 +8,11 @@ loading time; deterministic forecast (all planning areas, phases, NCYs, 15 years
 funding) first and repeated; ``--draws`` Monte Carlo draws; peak memory; how forecast
 time grows with the number of sites (1k, 10k, 100k) and of planning areas (regions of
 1/8, 1/4, 1/2 and all councils). With ``--dask`` also the same draws on a 2-worker
-LocalCluster (identical results).
+LocalCluster (identical results). With ``--workers N`` the serial part of a distributed
+Monte Carlo (chunks of 100): the one-worker run split into setup, draws and quantiles, then
+the same draws on an N-worker LocalCluster (:func:`placeplan.distributed.monte_carlo`)
+with its serial part (setup + gathering the summaries + tables) as a share of the
+one-worker time, its speed-up and whether its tables are identical.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ sys.path.insert(0, str(ROOT / "data"))
 from build_national import ensure, synthetic_sites  # noqa: E402
 
 import placeplan as pp  # noqa: E402
+from placeplan.model import uncertainty as mc  # noqa: E402
 from placeplan.model.uncertainty import Uncertainty, monte_carlo  # noqa: E402
 
 
@@ -61,10 +66,44 @@ def subset(region: pp.Region, councils: set[str]) -> pp.Region:
     )
 
 
+def serial_share(region: pp.Region, draws: int, workers: int, chunk: int = 100) -> None:
+    """One worker's Monte Carlo by phase, then the same on ``workers`` Dask workers."""
+    from distributed import Client, LocalCluster
+
+    from placeplan import distributed as ppd
+
+    settings = Uncertainty(draws=draws)
+    t0 = time.perf_counter()
+    st = mc.setup(region, settings=settings)
+    t1 = time.perf_counter()
+    pieces = [mc.run_chunk(st, cid, m) for cid, m in mc.chunk_plan(draws, chunk)]
+    t2 = time.perf_counter()
+    local = mc.finish(st, pieces)
+    t3 = time.perf_counter()
+    one = t3 - t0
+    print(f"\nMonte Carlo, {draws:,} draws in chunks of {chunk}, one worker (this process): {one:6.2f} s")
+    print(f"{'setup':>30}: {t1 - t0:6.2f} s\n{'draws':>30}: {t2 - t1:6.2f} s\n{'quantiles and tables':>30}: {t3 - t2:6.2f} s")
+    print(f"{'serial part if distributed':>30}: {t1 - t0 + t3 - t2:6.2f} s = {(t1 - t0 + t3 - t2) / one:5.1%} of one worker "
+          "(setup on the client, quantiles of the gathered draws; before the gather itself)")
+    del pieces
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        timings: dict = {}
+        remote, (total,) = timed(lambda: ppd.monte_carlo(client, region, settings=settings, chunk=chunk, timings=timings))
+    same = all(getattr(local, f).equals(getattr(remote, f)) for f in ("shortfall", "funding_gap", "funding_gap_total"))
+    serial = timings["setup"] + timings["summary"]
+    print(f"on {workers} Dask workers (LocalCluster, 1 thread each): {total:6.2f} s   identical to one process: {same}")
+    print(f"{'setup (on workers)':>30}: {timings['setup']:6.2f} s\n{'draws':>30}: {timings['draws']:6.2f} s")
+    print(f"{'quantiles per block, tables':>30}: {timings['summary']:6.2f} s")
+    print(f"{'serial part':>30}: {serial:6.2f} s = {serial / one:5.1%} of one worker (target 5%)")
+    print(f"{'speed-up, efficiency':>30}: {one / total:5.2f}x, {one / total / workers:5.1%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--dask", action="store_true")
+    ap.add_argument("--workers", type=int, default=0, help="serial share of the Monte Carlo on N Dask workers")
     args = ap.parse_args()
     path, (build_s,) = timed(ensure)
     print(f"{'national bundle':>30}: {path} ({path.stat().st_size / 1024**2:.0f} MB; ensure {build_s:.1f} s)")
@@ -91,6 +130,8 @@ def main() -> None:
                                                               chunk=chunk))
             same = local.shortfall.equals(remote.shortfall) and local.funding_gap.equals(remote.funding_gap)
             print(f"{'same draws on 2 Dask workers':>30}: {dask_s:6.2f} s   identical to local: {same}")
+    if args.workers:
+        serial_share(region, args.draws, args.workers)
     print("\nscaling with sites (forecast of all England; placing the sites is timed apart):")
     zones = region.zones
     for n in (1_000, 10_000, 100_000):

@@ -147,12 +147,15 @@ def grade_progression(
     intakes = np.asarray(intakes, dtype=float)
     horizon = intakes.shape[1]
     fed = None if feeder is None else feeder.sum(axis=0) > 0
+    # Sparse, not BLAS: its sums run in a fixed order whatever the thread count, so a chunk
+    # of draws gives the same bits on any worker (placeplan.distributed).
+    feeder_t = None if feeder is None else sparse.csr_matrix(np.asarray(feeder).T)
     out = np.empty(last.shape[:-1] + (horizon,) + (() if mask is not None else last.shape[-1:]))
     current = last.copy()
     # A recurrence in time: each step is vectorised over draws, areas and grades.
     for t in range(horizon):
         if feeder is not None:
-            source = current[..., feeder_grade] @ feeder
+            source = (feeder_t @ current[..., feeder_grade].T).T
             current[..., feeder_grade] = np.where(fed, source, current[..., feeder_grade])
         nxt = np.empty_like(current)
         nxt[..., 1:] = current[..., :-1] * ratio_of(t)

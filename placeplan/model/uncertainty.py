@@ -40,13 +40,13 @@ from placeplan.model.draws import (
     stream_rng,
 )
 from placeplan.model.forecast import FundingInputs, forecast_arrays, funding_step
-from placeplan.model.index import RegionIndex
+from placeplan.model.index import RegionIndex, region_index
 from placeplan.model.population import resident_by_area
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.results import area_year_keys, council_year_keys
 
 __all__ = ["DELIVERY", "DELAY", "Uncertainty", "Ranges", "Setup", "setup", "chunk_plan", "default_chunk", "run_chunk",
-           "finish", "monte_carlo", "draw_sites", "housing_operators", "baseline_sensitivities",
+           "finish", "summarise", "summary_quantiles", "SETUP_PARTS", "monte_carlo", "draw_sites", "housing_operators", "baseline_sensitivities",
            "cohort_survival_draws", "column_quantiles", "lognormal_mean_one"]
 
 #: Probability a site is built at all, by planning status (placeplan defaults).
@@ -121,18 +121,48 @@ class Setup:
         return len(self.idx.areas), len(self.idx.years), len(self.idx.councils)
 
 
-def setup(region: Region, assumptions: Assumptions | None = None, settings: Uncertainty | None = None) -> Setup:
+def setup(region: Region, assumptions: Assumptions | None = None, settings: Uncertainty | None = None,
+          parts: dict | None = None) -> Setup:
     """Operators, baseline and sensitivities, costs: the part of a Monte Carlo that no draw changes.
 
     The central forecast's own arrays (:func:`~placeplan.model.forecast.forecast_arrays`)
-    give the baseline, capacity, contributions sought and grants.
+    give the baseline, capacity, contributions sought and grants. ``parts`` may hold the
+    three independent heavy parts already computed (:data:`SETUP_PARTS`, e.g. on three
+    workers at once, :func:`placeplan.distributed.monte_carlo`); the rest is assembled here.
     """
     a = assumptions or region.assumptions()
     s = settings or Uncertainty()
-    central = forecast_arrays(region, a)
+    parts = parts or {}
+    central = parts["central"] if "central" in parts else central_part(region, a, s)
     idx = central.idx
+    ops, _, pupils, _ = parts["housing"] if "housing" in parts else housing_part(region, a, s)
+    d_births, d_mig, cohort = parts["baseline"] if "baseline" in parts else baseline_part(region, a, s)
+    fi = central.funding
+    return Setup(
+        region=region, a=a, s=s, idx=idx, base_tot=phase_totals(central.baseline, idx.grade_mask),
+        d_births=d_births, d_mig=d_mig,
+        cohort=cohort, capacity=central.shortfall.capacity, primary_area=idx.area_phase == AREA_PHASES[0],
+        ops_t=[o.T.tocsr() for o in ops], funding=fi,
+        pair_pupils={k: np.stack([pair_pupils(p, pupils[d]) for d in range(s.max_delay + 1)])
+                     for k, p in fi.pairs.items()},
+    )
+
+
+def central_part(region: Region, a: Assumptions, s: Uncertainty):
+    """The central forecast's arrays (baseline, capacity, contributions sought, grants)."""
+    return forecast_arrays(region, a)
+
+
+def housing_part(region: Region, a: Assumptions, s: Uncertainty):
+    """:func:`~placeplan.model.draws.housing_operators` for every start delay of the draws."""
+    return housing_operators(region, region_index(region, a.horizon), a, s.max_delay)
+
+
+def baseline_part(region: Region, a: Assumptions, s: Uncertainty):
+    """What the baseline's draws need: sparse (C, A*Y) births and migration sensitivities
+    (population method) and the cohort-survival inputs (cohort method, else None)."""
+    idx = region_index(region, a.horizon)
     n_area, n_year, n_c = len(idx.areas), len(idx.years), len(idx.councils)
-    ops, _, pupils, _ = housing_operators(region, idx, a, s.max_delay)
     cohort = None
     if a.baseline_method == "cohort_survival" and not region.roll_history.empty:
         cohort = cohort_inputs(region, idx, a, *resident_by_area(region, idx, a))
@@ -140,15 +170,11 @@ def setup(region: Region, assumptions: Assumptions | None = None, settings: Unce
         d_births, d_mig = baseline_sensitivities(region, idx, a)
     else:
         d_births = d_mig = np.zeros((n_c, n_area, n_year))
-    fi = central.funding
-    return Setup(
-        region=region, a=a, s=s, idx=idx, base_tot=phase_totals(central.baseline, idx.grade_mask),
-        d_births=sparse.csr_matrix(d_births.reshape(n_c, -1)), d_mig=sparse.csr_matrix(d_mig.reshape(n_c, -1)),
-        cohort=cohort, capacity=central.shortfall.capacity, primary_area=idx.area_phase == AREA_PHASES[0],
-        ops_t=[o.T.tocsr() for o in ops], funding=fi,
-        pair_pupils={k: np.stack([pair_pupils(p, pupils[d]) for d in range(s.max_delay + 1)])
-                     for k, p in fi.pairs.items()},
-    )
+    return sparse.csr_matrix(d_births.reshape(n_c, -1)), sparse.csr_matrix(d_mig.reshape(n_c, -1)), cohort
+
+
+#: The independent parts of :func:`setup`, each ``f(region, assumptions, settings)``.
+SETUP_PARTS = {"central": central_part, "housing": housing_part, "baseline": baseline_part}
 
 
 def site_council_operator(site_council: np.ndarray, n_council: int, n_year: int):
@@ -225,16 +251,37 @@ def run_chunk(st: Setup, chunk_id: int, m: int, exact: bool = False):
 
 def finish(st: Setup, pieces: list, keep_draws: bool = False) -> Ranges:
     """Quantiles and probabilities from every chunk's draws (in chunk order)."""
+    store = np.concatenate([p[0] for p in pieces])
+    n_area, n_year, _ = st.shape
+    draws = store.reshape(len(store), n_area, n_year).astype(float) if keep_draws else None
+    return summarise(st, column_quantiles(store, summary_quantiles(st.s)), [p[1] for p in pieces],
+                     [p[2] for p in pieces], len(store), draws)
+
+
+def summary_quantiles(s: Uncertainty) -> np.ndarray:
+    """The pupils' quantiles :func:`summarise` needs: ``q`` and ``1 - q`` for each ``q``."""
+    qs = np.asarray(s.quantiles)
+    return np.concatenate([qs, 1 - qs])
+
+
+def summarise(st: Setup, pq: np.ndarray, short_counts: list, gaps: list, n: int,
+              draws: np.ndarray | None = None) -> Ranges:
+    """The tables from per-chunk summaries: the pupils' :func:`summary_quantiles` of each
+    (area, year) cell over all ``n`` draws (``pq``, (2Q, A*Y)), each chunk's count of draws
+    short per cell and its funding-gap draws (chunk order).
+
+    The pupils' quantiles can be taken per block of cells where the draws are
+    (:func:`placeplan.distributed.monte_carlo`); counts add up and the funding-gap draws
+    are small, so the tables equal :func:`finish`'s over the gathered draws bit for bit.
+    """
     s, a, idx = st.s, st.a, st.idx
     n_area, n_year, _ = st.shape
-    store = np.concatenate([p[0] for p in pieces])
-    n = len(store)
-    short_count = np.sum([p[1] for p in pieces], axis=0)
-    gaps = np.concatenate([p[2] for p in pieces])
+    short_count = np.sum(short_counts, axis=0)
+    gaps = np.concatenate(gaps)
     qs = np.asarray(s.quantiles)
     # Spare places and places needed are monotone in pupils, so their order-statistic
     # quantiles follow exactly from the pupils' quantiles.
-    pq = column_quantiles(store, np.concatenate([qs, 1 - qs])).astype(float)
+    pq = np.asarray(pq).astype(float)
     pupils_q, pupils_rev = pq[: len(qs)], pq[len(qs):]
     cube = (-1, n_area, n_year)
     needed_q = shortfall(pupils_q.reshape(cube), st.capacity, a.headroom, idx.places_per_fe).places_needed
@@ -254,7 +301,6 @@ def finish(st: Setup, pieces: list, keep_draws: bool = False) -> Ranges:
     totals = np.quantile(gaps.sum(axis=2), qs, axis=0, method="inverted_cdf")  # (3, C)
     total = pd.DataFrame({"council_code": idx.councils.to_numpy(dtype=object), "council": idx.council_names,
                           **{f"funding_gap_total_{label}": totals[i] for i, label in enumerate(_labels(qs))}})
-    draws = store.reshape(n, n_area, n_year).astype(float) if keep_draws else None
     return Ranges(shortfall=by_area, funding_gap=funding, funding_gap_total=total, settings=s, pupils_draws=draws)
 
 
