@@ -13,6 +13,7 @@ import streamlit as st
 
 from placeplan.app import edits, state
 from placeplan.errors import Problem, ValidationError
+from placeplan.io.upload import upload_key
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -84,8 +85,18 @@ def show_problems(problems: ValidationError | list[Problem]) -> None:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _checked(file_id: str, name: str, kind: str, region_key: str, _data: bytes, _region) -> edits.Upload:
-    return edits.check_upload(name, _data, _region, kind)
+def _checked(upload_key: str, kind: str, region_key: str, _name: str, _data: bytes, _region) -> edits.Upload:
+    return edits.check_upload(_name, _data, _region, kind)
+
+
+def _upload_key(up) -> str:
+    """:func:`placeplan.io.upload.upload_key` of an uploaded file, hashed once per file."""
+    keys = st.session_state.setdefault(state.Key.UPLOAD_KEYS, {})
+    if up.file_id not in keys:
+        while len(keys) >= 8:
+            keys.pop(next(iter(keys)))
+        keys[up.file_id] = upload_key(up.name, up.getvalue())
+    return keys[up.file_id]
 
 
 def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.Upload | None:
@@ -96,7 +107,7 @@ def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.U
     if up is None:
         return None
     with st.spinner(f"Checking {up.name}…"):
-        checked = _checked(up.file_id, up.name, kind, state.region_key(), up.getvalue(), state.region())
+        checked = _checked(_upload_key(up), kind, state.region_key(), up.name, up.getvalue(), state.region())
     if checked.problems:
         show_problems(checked.problems)
     for warning in checked.warnings[:20]:
@@ -106,12 +117,12 @@ def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.U
 
 def start_from_button(label: str, key: str, scenario, region=None) -> None:
     """A button that makes ``scenario`` (on ``region``, if given) the session's new,
-    unsaved current scenario."""
+    unsaved current scenario (opening is never refused: the store judges a save against
+    the shared base region). ``label`` is Markdown: escape user text in it with :func:`plain`."""
     if st.button(label, key=key):
         if region is not None:
             state.use_region(region)
-        state.set_loaded(None)
-        state.set_scenario(scenario)
+        state.open_scenario(scenario, None)
         st.rerun()
 
 

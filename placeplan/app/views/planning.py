@@ -190,7 +190,7 @@ def levers() -> None:
     if netting:
         cols = st.columns(len(reg.councils))
         for col, (code, name) in zip(cols, zip(reg.councils["council_code"], reg.councils["council"])):
-            rates[code] = col.number_input(f"{name}: background dwellings a year", 0.0, 20000.0,
+            rates[code] = col.number_input(plain(f"{name}: background dwellings a year"), 0.0, 20000.0,
                                            float(rates.get(code, 0.0)), 50.0, key=f"bg_{code}")
     mult = {k: v for k, v in {"primary": ymp, "secondary": yms}.items() if abs(v - 1.0) > 1e-12}
     new = edits.with_assumptions(
@@ -212,7 +212,7 @@ def effect() -> None:
     eff = pp.shortfall_effect(base.shortfall, res.shortfall)
     for col, council in zip(st.columns(len(reg.councils)), reg.councils["council"]):
         now, was = float(eff.peak_scenario.get(council, 0.0)), float(eff.peak_base.get(council, 0.0))
-        col.metric(f"{council}: places needed", f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
+        col.metric(plain(f"{council}: places needed"), f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
                    delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
     st.dataframe(fmt(eff.by_council_phase), hide_index=True, width="stretch")
     if len(eff.changed):
