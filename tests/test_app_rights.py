@@ -206,3 +206,32 @@ def test_a_locked_store_says_busy_and_nothing_was_saved(paths, demo_region):
     button(at, "Save").click().run()
     assert [v.name for v in db.list()] == ["Mine"]
     assert isinstance(db, ScenarioStore) and pp.__version__
+
+
+def test_a_region_without_an_edited_site_offers_to_drop_the_edits(paths, demo_region):
+    """The issue's region switch: no FragmentHandledException; Drop and Reset both work."""
+    at = as_user("mk.planner@mk.gov.uk", "Planning")
+    at.selectbox(key="edit_site_id").set_value(MK_SITE).run()
+    at.number_input(key=f"edit_site_dwellings_{MK_SITE}").set_value(900)
+    button(at, "Apply to the scenario").click().run()
+    assert MK_SITE in at.session_state["scenario"].edit_sites
+    at.session_state["scenario"] = Scenario(name="", edit_sites={MK_SITE: {"dwellings": 900.0}},
+                                            capacity_changes=[{"planning_area_code": "8220001", "phase": "primary",
+                                                               "academic_year": 2020, "places": 30.0}])
+    smaller = demo_region.replace(sites=demo_region.sites[demo_region.sites["site_id"] != MK_SITE])
+    at.session_state["region"], at.session_state["region_key"] = smaller, "upload:smaller"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(w.value.replace("\\", "") for w in at.warning)
+    assert "1 edit(s) of the current scenario name what this region does not have: edit of site MK:BR30" in text
+    assert "FragmentHandledException" not in errors(at) and "Something went wrong" not in errors(at)
+    button(at, "Drop the 1 edit(s)").click().run()
+    assert not at.exception and not at.warning
+    s = at.session_state["scenario"]
+    assert s.edit_sites == {} and len(s.capacity_changes) == 1
+    assert at.metric  # the Planning page is drawn again
+    at.session_state["scenario"] = Scenario(name="", remove_sites=[MK_SITE])
+    at.run()
+    assert at.warning
+    at.sidebar.button(key="reset").click().run()
+    assert not at.exception and not at.warning and at.session_state["scenario"] == Scenario(name="")
