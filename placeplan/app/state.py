@@ -42,6 +42,8 @@ class Key:
     ROLES_PROBLEMS = "_roles_problems"  #: the roles file's problems (then everyone may only view)
     UPLOAD_KEYS = "_upload_keys"  #: uploader file id -> placeplan.io.upload.upload_key of its bytes
     PAGE = "page"  #: the sidebar's page choice
+    SAVE_NAME = "save_name"  #: the save form's name
+    NEXT_SAVE_NAME = "_next_save_name"  #: the name the save form starts from on the next run (a scenario was opened)
 
 
 # --------------------------------------------------------------------------- region
@@ -110,6 +112,7 @@ def open_scenario(doc: Scenario, version: dict | None) -> None:
     check here; the store judges what is saved against the stored version."""
     st.session_state[Key.SCENARIO] = doc
     st.session_state[Key.LOADED] = version
+    st.session_state[Key.NEXT_SAVE_NAME] = doc.name
     restart_editors()
 
 

@@ -88,8 +88,10 @@ def save_form(db: ScenarioStore) -> bool:
     s, loaded = state.scenario(), state.loaded()
     names = dict(zip(state.base_region().councils["council_code"].astype(str), state.base_region().councils["council"]))
     st.subheader("Save the current scenario")
+    if state.Key.NEXT_SAVE_NAME in st.session_state:  # a scenario was opened: its name, not the last one typed
+        st.session_state[state.Key.SAVE_NAME] = st.session_state.pop(state.Key.NEXT_SAVE_NAME)
     with st.form("save"):
-        name = st.text_input("Name", value=s.name or (loaded or {}).get("name", ""), key="save_name")
+        name = st.text_input("Name", value=s.name or (loaded or {}).get("name", ""), key=state.Key.SAVE_NAME)
         choices = council_choices()
         council = st.selectbox("Council", choices, key="save_council",
                                format_func=lambda c: names.get(c, c) if c else "(from your role)")
