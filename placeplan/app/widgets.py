@@ -106,7 +106,7 @@ def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.U
     up = st.file_uploader(label, type=types, key=key)
     if up is None:
         return None
-    with st.spinner(f"Checking {up.name}…"):
+    with st.spinner(f"Checking {plain(up.name)}…"):
         checked = _checked(_upload_key(up), kind, state.region_key(), up.name, up.getvalue(), state.region())
     if checked.problems:
         show_problems(checked.problems)
