@@ -235,3 +235,15 @@ def test_a_region_without_an_edited_site_offers_to_drop_the_edits(paths, demo_re
     assert at.warning
     at.sidebar.button(key="reset").click().run()
     assert not at.exception and not at.warning and at.session_state["scenario"] == Scenario(name="")
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("Open Government Licence v3.0 (2011).", "Open Government Licence v3.0 (2011)."),
+    ("![x](http://e.example/i.png)", r"!\[x\](http\://e.example/i.png)"),
+    ("<script>x</script> **b** $m$ :red[c] www.e.example", r"\<script\>x\</script\> \*\*b\*\* \$m\$ :red\[c\] www\.e.example"),
+    ("# h\n- l\n 3. n", "\\# h\n\\- l\n 3\\. n"),
+])
+def test_plain_escapes_markup_and_keeps_punctuation(text, shown):
+    from placeplan.app.widgets import plain
+
+    assert plain(text) == shown

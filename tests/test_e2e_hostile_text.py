@@ -20,7 +20,8 @@ pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(
 
 EVIL = "evil.example"
 HOSTILE = (f'![pwn](http://{EVIL}/md.png) <img src="http://{EVIL}/html.png"> '
-           f'<script>fetch("http://{EVIL}/js")</script> **boldpwn** [link](http://{EVIL}/a)')
+           f'<script>fetch("http://{EVIL}/js")</script> **boldpwn** [link](http://{EVIL}/a) '
+           f'http://{EVIL}/bare www.{EVIL} $x^2$ :red[colour]')
 
 
 def watch(page) -> list[str]:
@@ -39,6 +40,7 @@ def no_markup(page, outside: list[str]) -> None:
     assert page.locator("script").filter(has_text=EVIL).count() == 0
     assert page.locator(f"a[href*='{EVIL}']").count() == 0
     assert page.locator("strong", has_text="boldpwn").count() == 0
+    assert page.locator(".katex").count() == 0  # no maths from user text
 
 
 def test_hostile_scenario_name_note_and_author_are_text(app_url, browser, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -18,10 +19,22 @@ from placeplan.io.upload import upload_key
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def plain(text: str) -> str:
-    """User text shown inside Markdown elements, with Markdown's special characters escaped
-    (Streamlit never renders raw HTML unless asked; this also stops links and images)."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
+def plain(text: object) -> str:
+    """User or file text for a Markdown element (``st.markdown``, captions, headers, message
+    boxes, metric, widget and button labels), shown as typed: no link, image, HTML, emphasis,
+    code, maths, colour directive, heading or list from it. Escapes the inline markup
+    characters everywhere and a block marker at the start of a line; leaves ordinary
+    punctuation (``v3.0``, ``(2011)``) as it is. Streamlit never renders raw HTML unless
+    asked (placeplan never asks); escaping ``<`` also keeps tags visible as text."""
+    text = _INLINE.sub(r"\\\g<0>", str(text))
+    return _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
+
+
+#: characters that start inline Markdown (emphasis, code, links and images, HTML, maths,
+#: strikethrough, tables, Streamlit's :colour[...] directives) and bare URLs (autolinks)
+_INLINE = re.compile(r"[\\`*_\[\]<>~$|{}]|:(?=//)|(?<=[wW]{3})\.")
+#: a heading, quote, list item or rule at the start of a line
+_LINE_START = re.compile(r"(^|\n)([ \t]*(?:#|-|\+|=|\d+[.)]))")
 
 
 def pounds_m(value: float) -> str:
