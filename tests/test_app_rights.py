@@ -239,8 +239,9 @@ def test_a_region_without_an_edited_site_offers_to_drop_the_edits(paths, demo_re
 
 @pytest.mark.parametrize("text, shown", [
     ("Open Government Licence v3.0 (2011).", "Open Government Licence v3.0 (2011)."),
-    ("![x](http://e.example/i.png)", r"!\[x\](http\://e.example/i.png)"),
-    ("<script>x</script> **b** $m$ :red[c] www.e.example", r"\<script\>x\</script\> \*\*b\*\* \$m\$ :red\[c\] www\.e.example"),
+    ("![x](http://e.example/i.png)", "!\\[x\\](http:\u2060//e.example/i.png)"),
+    ("<script>x</script> **b** $m$ :red[c] www.e.example",
+     r"\<script\>x\</script\> \*\*b\*\* \$m\$ :red\[c\] " + "www\u2060.e.example"),
     ("# h\n- l\n 3. n", "\\# h\n\\- l\n 3\\. n"),
 ])
 def test_plain_escapes_markup_and_keeps_punctuation(text, shown):

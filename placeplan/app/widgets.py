@@ -27,12 +27,16 @@ def plain(text: object) -> str:
     punctuation (``v3.0``, ``(2011)``) as it is. Streamlit never renders raw HTML unless
     asked (placeplan never asks); escaping ``<`` also keeps tags visible as text."""
     text = _INLINE.sub(r"\\\g<0>", str(text))
+    # bare URLs are linked after escapes are resolved: an invisible word joiner breaks them
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\u2060" + m.group(0)[-1], text)
     return _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
 
 
 #: characters that start inline Markdown (emphasis, code, links and images, HTML, maths,
-#: strikethrough, tables, Streamlit's :colour[...] directives) and bare URLs (autolinks)
-_INLINE = re.compile(r"[\\`*_\[\]<>~$|{}]|:(?=//)|(?<=[wW]{3})\.")
+#: strikethrough, tables, Streamlit's :colour[...] directives)
+_INLINE = re.compile(r"[\\`*_\[\]<>~$|{}]")
+#: what GitHub-flavoured Markdown links without brackets ("http://", "www.")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z]):/|www\.")
 #: a heading, quote, list item or rule at the start of a line
 _LINE_START = re.compile(r"(^|\n)([ \t]*(?:#|-|\+|=|\d+[.)]))")
 
