@@ -37,9 +37,8 @@ def page() -> None:
         if checked is not None and checked.region is not None:
             st.success(plain(f"{len(checked.region.sites)} sites read from {checked.name}."))
             if st.button("Replace the region's sites with these", key="use_sites"):
-                state.use_region(checked.region)
-                state.set_scenario(Scenario(name=s.name))
-                st.rerun()
+                state.use_region(checked.region)  # the scenario's edits are kept; those naming sites the
+                st.rerun()  # new file lacks are offered to be dropped (ui.edits_apply), never refused
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
