@@ -43,7 +43,7 @@ def no_markup(page, outside: list[str]) -> None:
     assert page.locator(".katex").count() == 0  # no maths from user text
 
 
-def test_hostile_scenario_name_note_and_author_are_text(app_url, browser, tmp_path):
+def test_hostile_scenario_name_note_and_author_are_text(app_url, browser, tmp_path):  # noqa: F811  (fixtures imported above)
     url, _ = app_url
     scenario = tmp_path / "hostile_scenario.json"
     scenario.write_text(export_scenario(Scenario(name="Evil " + HOSTILE, description=HOSTILE)))
@@ -66,7 +66,7 @@ def test_hostile_scenario_name_note_and_author_are_text(app_url, browser, tmp_pa
     try:
         page.get_by_text(re.compile(r"Saved 'Evil !\[pwn\]")).wait_for(timeout=30_000)
     except Exception:
-        raise AssertionError(page.locator("[data-testid='stMain']").inner_text()[:3000])
+        raise AssertionError(page.locator("[data-testid='stMain']").inner_text()[:3000]) from None
     settle(page)
     no_markup(page, outside)
     page.get_by_test_id("stSidebar").get_by_text("Overview", exact=True).click()  # the sidebar is drawn again
@@ -76,7 +76,7 @@ def test_hostile_scenario_name_note_and_author_are_text(app_url, browser, tmp_pa
     page.close()
 
 
-def test_hostile_site_names_and_file_name_are_text(app_url, browser, tmp_path):
+def test_hostile_site_names_and_file_name_are_text(app_url, browser, tmp_path):  # noqa: F811  (fixtures imported above)
     url, _ = app_url
     sites = tmp_path / '<img src=x onerror=fetch(1)> sites.csv'
     name = HOSTILE.replace('"', "'")
@@ -103,7 +103,7 @@ def test_hostile_site_names_and_file_name_are_text(app_url, browser, tmp_path):
     page.close()
 
 
-def test_hostile_bundle_metadata_is_text(app_url, browser, tmp_path):
+def test_hostile_bundle_metadata_is_text(app_url, browser, tmp_path):  # noqa: F811  (fixtures imported above)
     url, _ = app_url
     region = pp.load_region()
     meta = region.meta.copy()

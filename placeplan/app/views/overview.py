@@ -6,7 +6,13 @@ import numpy as np
 import streamlit as st
 
 from placeplan.app import maps, state
-from placeplan.app.widgets import checked_upload, plain, pounds_m, start_from_button, uncertainty_controls
+from placeplan.app.widgets import (
+    checked_upload,
+    plain,
+    pounds_m,
+    start_from_button,
+    uncertainty_controls,
+)
 from placeplan.model.constants import PLACES_PER_FE
 from placeplan.model.scenario import Scenario
 from placeplan.model.summary import council_summary
