@@ -126,6 +126,39 @@ def costs_table(region: Region, scenario: Scenario) -> pd.DataFrame:
     return changed.costs[cols].sort_values(cols[:3]).reset_index(drop=True)
 
 
+def edits_not_applying(region: Region, scenario: Scenario) -> tuple[Scenario, list[str]]:
+    """The scenario without the edits that name what ``region`` lacks (a site, planning area
+    or council), and a line saying each one dropped: after a switch to another region, the
+    user is offered this instead of a forecast that cannot run. Set lookups only (cheap on
+    every rerun)."""
+    sites = set(region.sites["site_id"].astype(str))
+    areas = set(region.planning_areas["planning_area_code"].astype(str))
+    councils = set(region.councils["council_code"].astype(str))
+    dropped: list[str] = []
+
+    def keep(ok: bool, what: str) -> bool:
+        if not ok:
+            dropped.append(what)
+        return ok
+
+    edit = {k: v for k, v in scenario.edit_sites.items() if keep(str(k) in sites, f"edit of site {k}")}
+    remove = [k for k in scenario.remove_sites if keep(str(k) in sites, f"removal of site {k}")]
+    add = [r for r in scenario.add_sites
+           if keep(("council_code" not in r or str(r["council_code"]) in councils)
+                   and all(str(r[c]) in areas for c in ("planning_area_code", "primary_planning_area",
+                                                         "secondary_planning_area") if r.get(c) is not None),
+                   f"new site {r.get('site_id')}")]
+    capacity = [r for r in scenario.capacity_changes
+                if keep(str(r.get("planning_area_code")) in areas, f"capacity change in {r.get('planning_area_code')}")]
+    money = {key: [r for r in getattr(scenario, key)
+                   if keep(str(r.get("council_code")) in councils, f"{key} row of {r.get('council_code')}")]
+             for key in ("costs", "funding")}
+    rates = {k: v for k, v in scenario.background_rates.items() if keep(str(k) in councils, f"background rate of {k}")}
+    kept = dataclasses.replace(scenario, edit_sites=edit, remove_sites=remove, add_sites=add,
+                               capacity_changes=capacity, background_rates=rates, **money)
+    return kept, dropped
+
+
 def with_assumptions(scenario: Scenario, **changes) -> Scenario:
     """The scenario with assumption overrides changed (None removes one)."""
     a = dict(scenario.assumptions)

@@ -72,16 +72,24 @@ def colour(share: np.ndarray, short: bool) -> list[list[int]]:
 
 
 def deck_class():
-    """pydeck's Deck, serialised compactly: pydeck indents its JSON, which makes Python
-    encode the map's GeoJSON in pure Python (about 60 ms of every Overview rerun)."""
+    """pydeck's Deck, serialised compactly (pydeck indents its JSON, which makes Python
+    encode the map's GeoJSON in pure Python: about 60 ms of every Overview rerun), on an
+    empty base map."""
     import pydeck as pdk
     from pydeck.bindings.json_tools import default_serialize
 
     class CompactDeck(pdk.Deck):
         def to_json(self) -> str:
-            return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            # with no map style Streamlit fetches a basemap style from cartocdn.com: give it an
+            # empty inline one (nothing at run time may download; tests/test_e2e_hostile_text.py)
+            text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            return '{"mapStyle":' + json.dumps(BLANK_STYLE, separators=(",", ":")) + "," + text[1:]
 
     return CompactDeck
+
+
+#: a MapLibre style with nothing in it: no tiles, no request leaves the page
+BLANK_STYLE = {"version": 8, "sources": {}, "layers": []}
 
 
 def area_map(geo, height: int = 520) -> None:

@@ -39,7 +39,11 @@ class Key:
     EDITOR_NONCE = "_editor_nonce"  #: bumped to restart every data editor from the scenario
     EDITOR_INPUTS = "_editor_inputs"  #: prefix -> (editor key, the table it started from)
     ADD_SITE_PROBLEMS = "_add_site_problems"  #: problems of the last "Add a site", shown under its form
+    ROLES_PROBLEMS = "_roles_problems"  #: the roles file's problems (then everyone may only view)
+    UPLOAD_KEYS = "_upload_keys"  #: uploader file id -> placeplan.io.upload.upload_key of its bytes
     PAGE = "page"  #: the sidebar's page choice
+    SAVE_NAME = "save_name"  #: the save form's name
+    NEXT_SAVE_NAME = "_next_save_name"  #: the name the save form starts from on the next run (a scenario was opened)
 
 
 # --------------------------------------------------------------------------- region
@@ -48,6 +52,12 @@ class Key:
 @st.cache_resource(show_spinner="Loading the region…")
 def demo_region(path: str | None) -> pp.Region:
     return pp.load_region(path)
+
+
+def base_region() -> pp.Region:
+    """The shared base region (``$PLACEPLAN_REGION`` or the demo): what the store judges
+    every save against, never a session's (possibly uploaded) copy."""
+    return demo_region(os.environ.get("PLACEPLAN_REGION"))
 
 
 def region() -> pp.Region:
@@ -84,16 +94,26 @@ def scenario() -> Scenario:
 
 
 def set_scenario(new: Scenario) -> bool:
-    """Make ``new`` the current scenario if the signed-in user may make that change."""
+    """Make ``new`` the current scenario if the signed-in user may make that change (judged
+    on the shared base region; the store checks again at save, against the stored version)."""
     who = user()
     if who is not None and new != scenario():
-        refused = refused_edits(region(), scenario(), new, who)
+        refused = refused_edits(base_region(), scenario(), new, who)
         if refused:
             st.session_state[Key.REFUSED] = refused
             restart_editors()
             return False
     st.session_state[Key.SCENARIO] = new
     return True
+
+
+def open_scenario(doc: Scenario, version: dict | None) -> None:
+    """Make a loaded (or imported) scenario current: anyone may open anything, so no rights
+    check here; the store judges what is saved against the stored version."""
+    st.session_state[Key.SCENARIO] = doc
+    st.session_state[Key.LOADED] = version
+    st.session_state[Key.NEXT_SAVE_NAME] = doc.name
+    restart_editors()
 
 
 def site_changes_key(s: Scenario) -> str:
@@ -141,8 +161,18 @@ def signed_in_user() -> User | None:
             path = Path(st.secrets["placeplan"]["roles_file"])
         except (KeyError, FileNotFoundError, AttributeError):
             path = None
-    roles = _roles(str(path), path.stat().st_mtime) if path is not None and path.exists() else {}
+    st.session_state.pop(Key.ROLES_PROBLEMS, None)
+    try:
+        roles = _roles(str(path), path.stat().st_mtime) if path is not None and path.exists() else {}
+    except pp.ValidationError as exc:  # a typo in the roles file: everyone may only view until it is fixed
+        st.session_state[Key.ROLES_PROBLEMS] = exc
+        roles = {}
     return user_for(str(st.user.get("email", "")), roles)
+
+
+def roles_problems() -> pp.ValidationError | None:
+    """The roles file's problems, if it could not be read (everyone is then a viewer)."""
+    return st.session_state.get(Key.ROLES_PROBLEMS)
 
 
 def set_user(who: User | None) -> None:
@@ -179,12 +209,15 @@ def editor_inputs() -> dict:
 
 
 @st.cache_resource
-def _store(path: str) -> ScenarioStore:
-    return ScenarioStore(path)
+def _store(path: str, _base: pp.Region) -> ScenarioStore:
+    return ScenarioStore(path, create=None, base=_base)
 
 
 def store() -> ScenarioStore:
-    return _store(str(default_store_path()))
+    """The shared scenario store, opened with the shared base region (so every signed-in
+    save and delete is rights-checked); created only where the library allows
+    (``$PLACEPLAN_STORE_CREATE=1`` or the per-user default). Raises StoreError."""
+    return _store(str(default_store_path()), base_region())
 
 
 # --------------------------------------------------------------------------- results
@@ -260,5 +293,5 @@ def ranges(run: bool = False, draws: int = 1000, seed: int = 20151):
     return out
 
 
-__all__ = ["Key", "assumptions", "author", "base_results", "forecast_of", "loaded", "ranges", "region", "region_key",
-           "results", "scenario", "set_loaded", "set_scenario", "store", "use_region", "user"]
+__all__ = ["Key", "assumptions", "author", "base_region", "base_results", "forecast_of", "loaded", "open_scenario",
+           "ranges", "region", "region_key", "results", "roles_problems", "scenario", "set_loaded", "set_scenario", "store", "use_region", "user"]

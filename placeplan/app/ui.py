@@ -14,9 +14,10 @@ import time
 import streamlit as st
 
 import placeplan as pp
-from placeplan.app import state
+from placeplan.app import edits, state
 from placeplan.app.views import childrens_services, finance, overview, planning, scenarios
 from placeplan.app.widgets import plain, show_problems
+from placeplan.io.store import StoreError
 from placeplan.model.scenario import Scenario
 
 #: Page title -> the function that draws it.
@@ -48,26 +49,40 @@ def sidebar() -> str:
         st.sidebar.caption("Open mode: no sign-in is configured, so anyone using this app can edit and save.")
     else:
         st.sidebar.text(f"Signed in as {user.email}")
-        st.sidebar.caption("Roles: " + ", ".join(sorted(f"{r} ({c})" for c, r in user.grants)))
+        st.sidebar.caption(plain("Roles: " + ", ".join(sorted(f"{r} ({c})" for c, r in user.grants))))
         st.sidebar.button("Log out", on_click=st.logout, key="logout")
-    if st.sidebar.button("Reset to the base region", key="reset"):
-        state.set_loaded(None)
-        state.set_scenario(Scenario(name=""))
+    if st.sidebar.button("Reset to the base region", key="reset"):  # never refused: nothing is saved by it
+        state.open_scenario(Scenario(name=""), None)
         st.rerun()
     return page
+
+
+def edits_apply() -> bool:
+    """False (with an offer to drop them) when the scenario edits what the session's region
+    lacks, e.g. after a switch to another region: no page can forecast it as it is."""
+    kept, dropped = edits.edits_not_applying(state.region(), state.scenario())
+    if not dropped:
+        return True
+    st.warning(plain(f"{len(dropped)} edit(s) of the current scenario name what this region does not have: "
+                     + "; ".join(dropped[:10]) + ("; …" if len(dropped) > 10 else "") + "."))
+    if st.button(f"Drop the {len(dropped)} edit(s) that no longer apply", key="drop_stale_edits"):
+        state.open_scenario(kept, state.loaded())  # changed in the session only, until the user saves it
+        st.rerun()
+    st.caption("Or use “Reset to the base region” in the sidebar to start again.")
+    return False
 
 
 def footer() -> None:
     meta = state.region().meta_dict
     st.divider()
-    st.caption(
+    st.caption(plain(
         f"Data base year {meta.get('base_year', '?')} ({meta.get('base_census', '')}). "
         f"Sources: {meta.get('sources', 'not stated')}. Licence: {meta.get('licence', 'not stated')}. "
         f"placeplan {pp.__version__}."
-    )
-    for line in meta.get("attribution", "").split(" | "):
+    ))
+    for line in str(meta.get("attribution", "")).split(" | "):
         if line:
-            st.caption(line)
+            st.caption(plain(line))
 
 
 def main() -> None:
@@ -79,13 +94,21 @@ def main() -> None:
         st.button("Log in", on_click=st.login, key="login")
         st.stop()
     state.set_user(state.signed_in_user())
+    roles_problems = state.roles_problems()
+    if roles_problems is not None:
+        st.error("The roles file cannot be read, so everyone may only view until it is fixed "
+                 "(tell whoever runs the app):")
+        show_problems(roles_problems)
     page = sidebar()
     for message in state.pop_refused():
         st.error(f"Not changed: {plain(message)}.")
     try:
-        PAGE_FUNCTIONS[page]()
+        if edits_apply():
+            PAGE_FUNCTIONS[page]()
     except pp.ValidationError as exc:
         show_problems(exc)
+    except StoreError as exc:  # the scenario store is missing, damaged, read-only or busy: say what to do
+        st.error(plain(str(exc)))
     except Exception as exc:  # a user sees a message, never a traceback; the log keeps it
         logging.getLogger("placeplan.app").exception("page %s failed", page)
         st.error(plain(f"Something went wrong on this page ({type(exc).__name__}: {exc}). Your scenario is unchanged; "

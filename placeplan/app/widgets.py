@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -13,14 +14,31 @@ import streamlit as st
 
 from placeplan.app import edits, state
 from placeplan.errors import Problem, ValidationError
+from placeplan.io.upload import upload_key
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def plain(text: str) -> str:
-    """User text shown inside Markdown elements, with Markdown's special characters escaped
-    (Streamlit never renders raw HTML unless asked; this also stops links and images)."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$" else ch for ch in str(text))
+def plain(text: object) -> str:
+    """User or file text for a Markdown element (``st.markdown``, captions, headers, message
+    boxes, metric, widget and button labels), shown as typed: no link, image, HTML, emphasis,
+    code, maths, colour directive, heading or list from it. Escapes the inline markup
+    characters everywhere and a block marker at the start of a line; leaves ordinary
+    punctuation (``v3.0``, ``(2011)``) as it is. Streamlit never renders raw HTML unless
+    asked (placeplan never asks); escaping ``<`` also keeps tags visible as text."""
+    text = _INLINE.sub(r"\\\g<0>", str(text))
+    # bare URLs are linked after escapes are resolved: an invisible word joiner breaks them
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + "\u2060" + m.group(0)[-1], text)
+    return _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
+
+
+#: characters that start inline Markdown (emphasis, code, links and images, HTML, maths,
+#: strikethrough, tables, Streamlit's :colour[...] directives)
+_INLINE = re.compile(r"[\\`*_\[\]<>~$|{}]")
+#: what GitHub-flavoured Markdown links without brackets ("http://", "www.")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z]):/|www\.")
+#: a heading, quote, list item or rule at the start of a line
+_LINE_START = re.compile(r"(^|\n)([ \t]*(?:#|-|\+|=|\d+[.)]))")
 
 
 def pounds_m(value: float) -> str:
@@ -84,8 +102,18 @@ def show_problems(problems: ValidationError | list[Problem]) -> None:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _checked(file_id: str, name: str, kind: str, region_key: str, _data: bytes, _region) -> edits.Upload:
-    return edits.check_upload(name, _data, _region, kind)
+def _checked(upload_key: str, kind: str, region_key: str, _name: str, _data: bytes, _region) -> edits.Upload:
+    return edits.check_upload(_name, _data, _region, kind)
+
+
+def _upload_key(up) -> str:
+    """:func:`placeplan.io.upload.upload_key` of an uploaded file, hashed once per file."""
+    keys = st.session_state.setdefault(state.Key.UPLOAD_KEYS, {})
+    if up.file_id not in keys:
+        while len(keys) >= 8:
+            keys.pop(next(iter(keys)))
+        keys[up.file_id] = upload_key(up.name, up.getvalue())
+    return keys[up.file_id]
 
 
 def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.Upload | None:
@@ -95,8 +123,8 @@ def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.U
     up = st.file_uploader(label, type=types, key=key)
     if up is None:
         return None
-    with st.spinner(f"Checking {up.name}…"):
-        checked = _checked(up.file_id, up.name, kind, state.region_key(), up.getvalue(), state.region())
+    with st.spinner(f"Checking {plain(up.name)}…"):
+        checked = _checked(_upload_key(up), kind, state.region_key(), up.name, up.getvalue(), state.region())
     if checked.problems:
         show_problems(checked.problems)
     for warning in checked.warnings[:20]:
@@ -106,12 +134,12 @@ def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.U
 
 def start_from_button(label: str, key: str, scenario, region=None) -> None:
     """A button that makes ``scenario`` (on ``region``, if given) the session's new,
-    unsaved current scenario."""
+    unsaved current scenario (opening is never refused: the store judges a save against
+    the shared base region). ``label`` is Markdown: escape user text in it with :func:`plain`."""
     if st.button(label, key=key):
         if region is not None:
             state.use_region(region)
-        state.set_loaded(None)
-        state.set_scenario(scenario)
+        state.open_scenario(scenario, None)
         st.rerun()
 
 

@@ -6,7 +6,13 @@ import numpy as np
 import streamlit as st
 
 from placeplan.app import maps, state
-from placeplan.app.widgets import checked_upload, pounds_m, start_from_button, uncertainty_controls
+from placeplan.app.widgets import (
+    checked_upload,
+    plain,
+    pounds_m,
+    start_from_button,
+    uncertainty_controls,
+)
 from placeplan.model.constants import PLACES_PER_FE
 from placeplan.model.scenario import Scenario
 from placeplan.model.summary import council_summary
@@ -18,8 +24,8 @@ def page() -> None:
     reg, res = state.region(), state.results()
     meta = reg.meta_dict
     st.header("Overview")
-    st.write(meta.get("region_name", reg.source))
-    st.info(f"Data: {meta.get('base_census', '')}. {meta.get('limits', '')}", icon="ℹ️")
+    st.write(plain(meta.get("region_name", reg.source)))
+    st.info(plain(f"Data: {meta.get('base_census', '')}. {meta.get('limits', '')}"), icon="ℹ️")
     headlines(reg.councils["council"], council_summary(res.shortfall, res.funding_gap))
     area_map(res.shortfall)
     with st.expander("Load your own region bundle (GeoPackage)"):
@@ -30,7 +36,7 @@ def headlines(councils, summary) -> None:
     """Per council: peak places needed and forms of entry per phase, funding gap over all years."""
     for col, council in zip(st.columns(len(councils)), councils):
         row = summary.loc[council] if council in summary.index else None
-        col.subheader(council)
+        col.subheader(plain(council))
         for phase in ("primary", "secondary"):
             places = float(row[f"{phase}_places_needed"]) if row is not None else 0.0
             fe = float(row[f"{phase}_forms_of_entry"]) if row is not None else 0.0
@@ -76,5 +82,5 @@ def upload_region() -> None:
     if checked is None or checked.region is None:
         return
     new = checked.region
-    start_from_button(f"Use {new.source} ({len(new.councils)} councils, {len(new.sites)} sites)", "use_region",
+    start_from_button(f"Use {plain(new.source)} ({len(new.councils)} councils, {len(new.sites)} sites)", "use_region",
                       Scenario(name=""), new)

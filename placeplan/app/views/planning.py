@@ -37,9 +37,8 @@ def page() -> None:
         if checked is not None and checked.region is not None:
             st.success(plain(f"{len(checked.region.sites)} sites read from {checked.name}."))
             if st.button("Replace the region's sites with these", key="use_sites"):
-                state.use_region(checked.region)
-                state.set_scenario(Scenario(name=s.name))
-                st.rerun()
+                state.use_region(checked.region)  # the scenario's edits are kept; those naming sites the
+                st.rerun()  # new file lacks are offered to be dropped (ui.edits_apply), never refused
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -191,7 +190,7 @@ def levers() -> None:
     if netting:  # the region's own rates unless the scenario changes them (only changes are kept)
         cols = st.columns(len(reg.councils))
         for col, (code, name) in zip(cols, zip(reg.councils["council_code"], reg.councils["council"])):
-            rates[code] = col.number_input(f"{name}: background dwellings a year", 0.0, 20000.0,
+            rates[code] = col.number_input(plain(f"{name}: background dwellings a year"), 0.0, 20000.0,
                                            float(rates.get(code, own.get(code, 0.0))), 50.0, key=f"bg_{code}")
             if code in own and rates[code] == float(own[code]):
                 del rates[code]
@@ -215,7 +214,7 @@ def effect() -> None:
     eff = pp.shortfall_effect(base.shortfall, res.shortfall)
     for col, council in zip(st.columns(len(reg.councils)), reg.councils["council"]):
         now, was = float(eff.peak_scenario.get(council, 0.0)), float(eff.peak_base.get(council, 0.0))
-        col.metric(f"{council}: places needed", f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
+        col.metric(plain(f"{council}: places needed"), f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
                    delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
     st.dataframe(fmt(eff.by_council_phase), hide_index=True, width="stretch")
     if len(eff.changed):
