@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from placeplan.app.display import HEADERS, header
+
 import placeplan as pp
 from placeplan.io.store import ScenarioStore
 from placeplan.model.scenario import Scenario
@@ -29,10 +31,20 @@ def open_page(page: str) -> AppTest:
     return at
 
 
+def _raw(shown: str) -> str:
+    return shown.lower().replace(", ", "_").replace(" ", "_")
+
+
 def frame_with(at: AppTest, column: str):
+    """The first table showing ``column`` (by its name or its header for people), with
+    headers mapped back to column names."""
+    back = {v: k for k, v in HEADERS.items()}
     for df in at.dataframe:
-        if column in df.value.columns:
-            return df.value
+        value = df.value
+        if column in value.columns:
+            return value
+        if header(column) in value.columns:
+            return value.rename(columns=lambda c: column if c == header(column) else back.get(c, _raw(c)))
     raise AssertionError(f"no table with {column}")
 
 

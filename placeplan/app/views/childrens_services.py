@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import placeplan as pp
-from placeplan.app import charts, edits, state
+from placeplan.app import charts, edits, explain_panel, state
 from placeplan.app.widgets import (
     csv_bytes,
     download_xlsx,
@@ -88,6 +88,8 @@ def demand(sf: pd.DataFrame, headroom: float, ranges) -> None:
         charts.fan_chart(one, band)
     else:
         charts.demand_chart(one)
+    st.markdown("**Show the calculation**: how this area's places needed are made up in a year.")
+    explain_panel.area_panel(sf, code, "cs_explain_year")
 
 
 def capacity_changes(sf: pd.DataFrame) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from placeplan.app import charts, edits, state
+from placeplan.app import charts, edits, explain_panel, state
 from placeplan.app.widgets import download_xlsx, editor, fmt, uncertainty_controls
 from placeplan.io.tables import results_tables
 from placeplan.model.summary import FUNDING_PARTS, funding_totals
@@ -27,6 +27,9 @@ def page() -> None:
     council = st.selectbox("Council", ["all"] + sorted(fg["council"].unique()), key="fin_council")
     view = fg if council == "all" else fg[fg["council"] == council]
     st.dataframe(fmt(view, money=tuple(view.columns)), hide_index=True, width="stretch", height=300)
+    if council != "all":
+        st.markdown("**Show the calculation** of this council's funding gap.")
+        explain_panel.council_panel(fg, council, "fin_explain_year")
 
     st.subheader("Contributions expected per site")
     con = res.contributions
@@ -36,6 +39,7 @@ def page() -> None:
     st.dataframe(fmt(con[con["dwellings"] > 0].sort_values("contribution_total", ascending=False),
                      money=tuple(c for c in con.columns if c.startswith("contribution"))),
                  hide_index=True, width="stretch", height=300)
+    explain_panel.site_panel(con[con["dwellings"] > 0].sort_values("contribution_total", ascending=False), "fin_explain_site")
     st.subheader("Unfunded: sites below the threshold")
     st.caption(f"Sites under {state.assumptions().contribution_threshold:g} dwellings pay no contribution; "
                "their pupils still need places.")
