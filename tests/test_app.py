@@ -6,9 +6,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from placeplan.app.display import HEADERS, header
-
 import placeplan as pp
+from placeplan.app.display import HEADERS, header
 from placeplan.io.store import ScenarioStore
 from placeplan.model.scenario import Scenario
 

@@ -117,3 +117,30 @@ def test_cli_explain(capsys):
     assert "Funding gap, Bedford" in out and "total of the parts" in out
     assert main(["explain", "area", "nowhere", "2027"]) == 1
     assert "no planning area 'nowhere'" in capsys.readouterr().err
+
+
+def test_xlsx_export_formats_and_explain_sheet(tmp_path):
+    import openpyxl
+
+    region = tiny_region()
+    res = pp.forecast(region)
+    changes = pp.scenario_changes(pp.Scenario(name="a"), pp.Scenario(name="b", assumptions={"headroom": 0.05}))
+    path = pp.export_results(res, tmp_path / "r.xlsx", changes=changes,
+                             explanations=[pp.explain(region, "area", "PA1", 2018), pp.explain(region, "council", "A")])
+    wb = openpyxl.load_workbook(path)
+    assert {"provenance", "scenario changes", "explain"} <= set(wb.sheetnames)
+    fg = wb["funding_gap"]
+    assert fg.freeze_panes == "A2"
+    header = [c.value for c in fg[1]]
+    assert "£" in fg.cell(2, header.index("funding_gap") + 1).number_format
+    assert "#,##0" in fg.cell(2, header.index("places_needed") + 1).number_format
+    con = wb["contributions"]
+    header = [c.value for c in con[1]]
+    assert con.cell(2, header.index("yield_primary") + 1).number_format == "0.000"
+    explain = pd.read_excel(path, sheet_name="explain")
+    for figure, rows in explain.groupby("figure", sort=False):
+        parts = rows[~rows["step"].isin(["total of the parts", figure])]
+        assert parts["value"].sum() == pytest.approx(rows.loc[rows["step"] == "total of the parts", "value"].iloc[0])
+    # a CSV stays plain
+    pp.export_results(res, tmp_path / "r.csv")
+    assert "£" not in (tmp_path / "r.csv").read_text()

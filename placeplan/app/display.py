@@ -9,9 +9,9 @@ yields to three decimals (no false zeros); probabilities and shares as percentag
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
+
+from placeplan.io.formats import column_kind
 
 #: Column name -> header shown. Columns not listed get their name in words.
 HEADERS: dict[str, str] = {
@@ -58,12 +58,6 @@ HEADERS: dict[str, str] = {
     "value": "Value",
 }
 
-#: Columns of money (a name that is, starts or ends so).
-_MONEY = re.compile(r"^(cost|contributions?|basic_need|other_funding|funding_gap|cumulative_funding_gap|unfunded_cost|"
-                    r"cost_per_place)(_|$)|^contribution_|_(cost|funding_gap|contributions|basic_need)(_|$)")
-_YIELD = re.compile(r"^yield_|pupils_per_dwelling|multiplier")
-_SHARE = re.compile(r"^probability|^share|headroom$")
-_FE = re.compile(r"forms_of_entry")
 #: Columns whose values name something (names go before codes).
 _NAME_FIRST = (("council", "council_code"), ("planning_area", "planning_area_code"), ("site", "site_id"))
 
@@ -102,17 +96,12 @@ def column_format(column: str, values: pd.Series, extra_money: tuple[str, ...] =
     """The formatter of one column (a callable or a format string), or None to leave it."""
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return None
-    if column in extra_money or _MONEY.search(column):
+    kind = "money" if column in extra_money else column_kind(column)
+    if kind == "money":
         nonzero = values[values != 0].abs()
         big = bool(nonzero.median() >= 1e6) if len(nonzero) else False
         return lambda v: money(v, big)
-    if _YIELD.search(column):
-        return _finite("{:.3f}")
-    if _SHARE.search(column):
-        return _finite("{:.0%}")
-    if _FE.search(column):
-        return _finite("{:,.1f}")
-    return _finite("{:,.0f}")
+    return _finite({"yield": "{:.3f}", "share": "{:.0%}", "fe": "{:,.1f}"}.get(kind, "{:,.0f}"))
 
 
 def _finite(pattern: str):

@@ -7,7 +7,7 @@ import streamlit as st
 
 import placeplan as pp
 from placeplan.app import state
-from placeplan.app.display import for_people, money
+from placeplan.app.display import money
 
 
 def _number(value: float, unit: str) -> str:
