@@ -144,3 +144,17 @@ def test_xlsx_export_formats_and_explain_sheet(tmp_path):
     # a CSV stays plain
     pp.export_results(res, tmp_path / "r.csv")
     assert "£" not in (tmp_path / "r.csv").read_text()
+
+
+def test_changes_in_words_names_sites_settings_and_areas():
+    from placeplan.model.changes import changes_in_words
+
+    region = tiny_region()
+    b = pp.Scenario(name="b", assumptions={"headroom": 0.05}, edit_sites={"S1": {"dwellings": 1500.0}},
+                    capacity_changes=[{"planning_area_code": "PA1", "phase": "primary", "academic_year": 2017,
+                                       "places": 30, "project_type": "expansion"}])
+    words = changes_in_words(region, pp.Scenario(name="a"), b)
+    assert "Headroom (operating margin): 2% → 5%" in words
+    assert "Border Farm: 200 → 1,500 dwellings" in words
+    assert "Capacity: 30 primary places in Aville primary from 2017/18" in words
+    assert changes_in_words(region, b, b) == []

@@ -9,10 +9,10 @@ import streamlit as st
 
 import placeplan as pp
 from placeplan.app import state
-from placeplan.app.widgets import checked_upload, fmt, plain, show_problems, start_from_button
+from placeplan.app.views import compare as compare_view
+from placeplan.app.widgets import checked_upload, plain, show_problems, start_from_button
 from placeplan.io.store import ScenarioStore, StaleScenarioError, export_scenario
-from placeplan.model.scenario import Scenario, compare, scenario_changes
-from placeplan.model.summary import compare_totals
+from placeplan.model.scenario import Scenario
 
 BASE = "(base: no changes)"
 CURRENT = "(current, unsaved)"
@@ -89,18 +89,7 @@ def comparison(db: ScenarioStore, names: list[str]) -> None:
     left = k1.selectbox("A", options, index=0, key="cmp_a")
     right = k2.selectbox("B", options, index=1, key="cmp_b")
     sa, sb = scenario_for(left, db), scenario_for(right, db)
-    st.markdown("**What changed in the inputs**")
-    changes = scenario_changes(sa, sb, "A", "B")
-    if changes.empty:
-        st.write("The two scenarios have the same inputs.")
-    else:
-        st.dataframe(changes, hide_index=True, width="stretch")
-    totals = compare_totals(compare(state.forecast_of(sa), state.forecast_of(sb), "A", "B"))
-    st.markdown("**Places needed (sum over areas and years)**")
-    st.dataframe(fmt(totals["shortfall"]), hide_index=True, width="stretch")
-    st.markdown("**Funding gap (all years)**")
-    money = totals["funding_gap"]
-    st.dataframe(fmt(money, money=tuple(money.columns[1:])), hide_index=True, width="stretch")
+    compare_view.section(sa, sb)
 
 
 def scenario_for(option: str, db: ScenarioStore) -> Scenario:
