@@ -101,7 +101,9 @@ def test_compare_in_plain_words_and_screenshots(app_url, browser):  # noqa: F811
     for size in ((1400, 900), (1280, 720)):
         for name, file in PAGES.items():
             page = open_page(browser, url, name, size)
-            page.wait_for_timeout(1200 if name == "Overview" else 200)  # the map's canvas
+            page.get_by_test_id("stMetricValue").or_(page.get_by_test_id("stDataFrame")).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(2500 if name == "Overview" else 1500)  # the map's canvas, the tables' grids
+            settle(page)
             page.screenshot(path=str(SHOTS / f"{file}_{size[0]}x{size[1]}.png"))
             if name == "Scenarios":
                 assert page.get_by_text("What changed in the inputs").is_visible()

@@ -21,6 +21,9 @@ def page() -> None:
     st.write(meta.get("region_name", reg.source))
     st.info(f"Data: {meta.get('base_census', '')}. {meta.get('limits', '')}", icon="ℹ️")
     headlines(reg.councils["council"], council_summary(res.shortfall, res.funding_gap))
+    st.caption("Places needed (peak): each planning area's largest places needed over the forecast years, summed over "
+               "the council's areas (DfE SCAP). Funding gap: cost − contributions − Basic Need − other funding, summed "
+               "over all forecast years.")
     area_map(res.shortfall)
     with st.expander("Load your own region bundle (GeoPackage)"):
         upload_region()
