@@ -28,6 +28,8 @@ def open_page(browser, url: str, page_name: str, size=(1400, 900)):  # noqa: F81
     page.goto(f"{url}/?page={page_name}", timeout=120_000)
     page.get_by_role("heading", name=re.compile(page_name.split(" ")[0].split("'")[0])).first.wait_for(timeout=120_000)
     settle(page)
+    page.get_by_test_id("stMetricValue").or_(page.get_by_test_id("stDataFrame")).first.wait_for(timeout=60_000)
+    settle(page)
     return page
 
 
@@ -101,7 +103,6 @@ def test_compare_in_plain_words_and_screenshots(app_url, browser):  # noqa: F811
     for size in ((1400, 900), (1280, 720)):
         for name, file in PAGES.items():
             page = open_page(browser, url, name, size)
-            page.get_by_test_id("stMetricValue").or_(page.get_by_test_id("stDataFrame")).first.wait_for(timeout=60_000)
             page.wait_for_timeout(2500 if name == "Overview" else 1500)  # the map's canvas, the tables' grids
             settle(page)
             page.screenshot(path=str(SHOTS / f"{file}_{size[0]}x{size[1]}.png"))

@@ -15,7 +15,10 @@ def page() -> None:
     res = state.results()
     st.header("Finance: funding gap")
     fg = res.funding_gap
-    st.dataframe(fmt(funding_totals(fg), money=FUNDING_PARTS[1:]), hide_index=True, width="stretch")
+    st.caption("Per council, summed over all forecast years: new places built (not the peak), their cost, and "
+               "how it is funded.")
+    st.dataframe(fmt(funding_totals(fg).rename(columns={"places_needed": "new_places_built_(sum_over_years)"}),
+                     money=FUNDING_PARTS[1:]), hide_index=True, width="stretch")
     charts.gap_by_year(fg)
     st.caption("Funding gap = cost of new places − developer contributions − Basic Need − other funding, per council "
                "and year (negative: a surplus). Costs in the price base of the cost table.")

@@ -220,9 +220,11 @@ def effect() -> None:
         col.metric(f"{council}: places needed", f"{now:,.0f}",
                    delta=None if round(now - was) == 0 else f"{now - was:+,.0f} vs base",
                    delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
-    st.caption("Places needed: each planning area's peak over the forecast years, summed over the council's areas, "
-               "both phases (the DfE SCAP measure).")
-    st.dataframe(fmt(eff.by_council_phase), hide_index=True, width="stretch")
+    st.caption("Places needed above: each planning area's peak over the forecast years, summed over the council's "
+               "areas, both phases (the DfE SCAP measure). The table below sums over every area and every year "
+               "(pupil-years and place-years), a measure of how much and how long.")
+    summed = eff.by_council_phase.rename(columns=lambda c: c if c in ("council", "phase") else f"{c}_(sum_over_years)")
+    st.dataframe(fmt(summed), hide_index=True, width="stretch")
     if len(eff.changed):
         st.caption("Planning areas and years whose places needed changed:")
         st.dataframe(fmt(eff.changed[["council", "planning_area", "phase", "academic_year", "pupils_forecast_change",
