@@ -124,18 +124,28 @@ def capacity_changes(sf: pd.DataFrame) -> None:
     changes = pd.DataFrame(s.capacity_changes or [], columns=["planning_area_code", "phase", "academic_year", "places",
                                                               "project_type", "description"])
     changes["academic_year"] = changes["academic_year"].map(lambda y: academic_year_label(int(y)) if pd.notna(y) else y)
-    codes = sf["planning_area_code"].drop_duplicates().tolist()
+    # areas chosen by name: "Bedford: Queens Park… (primary, 8220003)", mapped back to the code
+    areas = sf[["planning_area_code", "planning_area", "phase"]].drop_duplicates()
+    label = dict(zip(areas["planning_area_code"], areas["planning_area"] + " (" + areas["phase"] + ", "
+                     + areas["planning_area_code"] + ")"))
+    code_of = {v: k for k, v in label.items()}
+    changes["planning_area_code"] = changes["planning_area_code"].map(lambda c: label.get(c, c))
+    changes = changes.rename(columns={"planning_area_code": "planning_area"})
+    codes = list(label.values())
     edited = editor(
         "capacity", s.capacity_changes, lambda: changes, num_rows="dynamic",
         column_config={
-            "planning_area_code": st.column_config.SelectboxColumn("planning_area_code", options=codes),
-            "phase": st.column_config.SelectboxColumn("phase", options=["primary", "secondary"]),
-            "academic_year": st.column_config.SelectboxColumn("academic_year", options=sf["academic_year"].unique().tolist()),
-            "places": st.column_config.NumberColumn("places", step=1),
-            "project_type": st.column_config.SelectboxColumn("project_type", options=list(PROJECT_TYPES)),
+            "planning_area": st.column_config.SelectboxColumn("Planning area", options=codes, width="large"),
+            "phase": st.column_config.SelectboxColumn("Phase", options=["primary", "secondary"]),
+            "academic_year": st.column_config.SelectboxColumn("Academic year", options=sf["academic_year"].unique().tolist()),
+            "places": st.column_config.NumberColumn("Places (negative: a removal)", step=1),
+            "project_type": st.column_config.SelectboxColumn("Project", options=list(PROJECT_TYPES)),
         },
     )
     try:
+        if edited is not None:
+            edited = edited.rename(columns={"planning_area": "planning_area_code"})
+            edited["planning_area_code"] = edited["planning_area_code"].map(lambda v: code_of.get(v, v))
         new = s if edited is None else edits.scenario_from_capacity_table(s, edited)
         if new != s:
             pp.apply_scenario(reg, new)
