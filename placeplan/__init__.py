@@ -40,6 +40,55 @@ from placeplan.model.settings import SETTINGS, Setting, setting
 from placeplan.model.uncertainty import Ranges, Uncertainty, monte_carlo
 
 load_region = read_region
+
+
+def explain(region: Region, what: str, key: str, year=None, scenario: Scenario | None = None, **overrides):
+    """Show the calculation of a figure: the parts it is made of, which add up to it.
+
+    Parameters
+    ----------
+    region : Region
+    what : {"area", "site", "council"}
+        ``"area"``: places needed in planning area ``key`` (code or name) in ``year``;
+        ``"site"``: the contribution sought from site ``key`` (id or name);
+        ``"council"``: the funding gap of council ``key`` (code or name), over all years
+        or in ``year``.
+    scenario, **overrides
+        As for :func:`forecast`.
+
+    Returns
+    -------
+    Explanation
+        ``parts`` (step, item, value) adding up to ``total``; ``value`` is the figure.
+
+    Examples
+    --------
+    >>> import placeplan as pp
+    >>> e = pp.explain(pp.load_region(), "council", "Bedford")
+    >>> abs(e.parts["value"].sum() - e.value) < 1e-3
+    True
+    """
+    from placeplan.model import explain as _explain
+    from placeplan.model.forecast import forecast_arrays
+    from placeplan.model.results import results as _results
+
+    if what not in ("area", "site", "council"):
+        raise ValueError(f"explain what={what!r}: choose 'area', 'site' or 'council'")
+    if scenario is not None:
+        region, assumptions = apply_scenario(region, scenario)
+    else:
+        assumptions = region.assumptions()
+    if overrides:
+        assumptions = assumptions.replace(**overrides)
+    arrays = forecast_arrays(region, assumptions)
+    if what == "area":
+        if year is None:
+            raise ValueError("explain 'area' needs a year, e.g. 2027 or '2027/28'")
+        return _explain.explain_area(region, assumptions, arrays, key, year)
+    res = _results(region, assumptions, arrays, "explain", [])
+    if what == "site":
+        return _explain.explain_site(res, key)
+    return _explain.explain_council(res, key, year)
 load_scenario = read_scenario
 
 
@@ -130,6 +179,7 @@ __all__ = [
     "compare",
     "demo_region_path",
     "export_results",
+    "explain",
     "export_scenario",
     "forecast",
     "import_scenario",

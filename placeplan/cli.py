@@ -241,7 +241,9 @@ def cmd_app(args) -> int:
            # a served app, not a development loop: no source watching, and no full garbage
            # collection after every rerun (it held the GIL for half of each edit's time,
            # queueing every other session behind it; Python's own collector still runs)
-           "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--runner.postScriptGC", "false"]
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--runner.postScriptGC", "false",
+           # a product, not a development server: no Deploy button or developer menu
+           "--client.toolbarMode", "viewer"]
     env = dict(os.environ)
     if args.region:
         env["PLACEPLAN_REGION"] = str(Path(args.region).resolve())
@@ -254,6 +256,24 @@ def cmd_app(args) -> int:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    """Show the calculation of places needed (area), a contribution (site) or a gap (council)."""
+    import placeplan as pp
+
+    region = pp.load_region(args.region)
+    scenario = pp.load_scenario(args.scenario) if args.scenario else None
+    try:
+        e = pp.explain(region, args.what, args.key, args.year, scenario=scenario)
+    except (KeyError, ValueError) as exc:
+        print(f"placeplan explain: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print(e)
+    if args.out:
+        e.to_frame().to_csv(args.out, index=False)
+        print(f"wrote {args.out}")
+    return EXIT_OK
 
 
 def cmd_template(args) -> int:
@@ -296,6 +316,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--region", help="region bundle; default: the embedded demo region")
     a.add_argument("--port", type=int, default=8501)
     a.set_defaults(func=cmd_app)
+    e = sub.add_parser("explain", help="show the calculation: area CODE YEAR | site ID | council CODE [YEAR]")
+    e.add_argument("what", choices=("area", "site", "council"))
+    e.add_argument("key", help="planning area code or name, site id or name, council code or name")
+    e.add_argument("year", nargs="?", help="academic year, e.g. 2027 or 2027/28 (needed for an area)")
+    e.add_argument("--region", help="region bundle; default: the embedded demo region")
+    e.add_argument("--scenario", help="scenario JSON applied to the region")
+    e.add_argument("--out", help="write the parts to a CSV")
+    e.set_defaults(func=cmd_explain)
     t = sub.add_parser("template", help="write CSV/XLSX templates a council can fill in")
     t.add_argument("folder", nargs="?", default="placeplan-templates")
     t.set_defaults(func=cmd_template)

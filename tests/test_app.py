@@ -1,12 +1,14 @@
 """Every page of the app, driven with Streamlit's AppTest: renders, and edits change numbers."""
 
 import dataclasses
+import re
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import placeplan as pp
+from placeplan.app.display import HEADERS, header
 from placeplan.io.store import ScenarioStore
 from placeplan.model.scenario import Scenario
 
@@ -29,10 +31,20 @@ def open_page(page: str) -> AppTest:
     return at
 
 
+def _raw(shown: str) -> str:
+    return shown.lower().replace(", ", "_").replace(" ", "_")
+
+
 def frame_with(at: AppTest, column: str):
+    """The first table showing ``column`` (by its name or its header for people), with
+    headers mapped back to column names."""
+    back = {v: k for k, v in HEADERS.items()}
     for df in at.dataframe:
-        if column in df.value.columns:
-            return df.value
+        value = df.value
+        if column in value.columns:
+            return value
+        if header(column) in value.columns:
+            return value.rename(columns=lambda c: column if c == header(column) else back.get(c, _raw(c)))
     raise AssertionError(f"no table with {column}")
 
 
@@ -155,8 +167,9 @@ def test_scenarios_compare_shows_changes(store_path):
     ScenarioStore(store_path).save(Scenario(name="Bigger", edit_sites={BIG_SITE: {"dwellings": 5000.0, "build_rate": 500.0}}), "bob")
     at = open_page("Scenarios")
     at.selectbox(key="cmp_b").set_value("Bigger").run()
-    changes = frame_with(at, "change")
-    assert changes["change"].tolist() == [f"edit_sites.{BIG_SITE}"]
+    words = [t.value for t in at.text]
+    assert any(re.search(r"RAF Henlow.*: 1,000 → 5,000 dwellings", w) for w in words), words
+    at.selectbox(key="cmp_council").set_value("Central Bedfordshire").run()
     places = frame_with(at, "places_needed_change")
     assert places["places_needed_change"].sum() > 0
 

@@ -60,12 +60,16 @@ def demand_chart(demand: pd.DataFrame) -> None:
 
 
 def gap_by_year(funding_gap: pd.DataFrame) -> None:
-    """The funding gap per council and year, bars side by side."""
-    st.vega_lite_chart(funding_gap[["academic_year", "council", "funding_gap"]], {
+    """The funding gap per council and year in £m, bars side by side (a colour-blind-safe
+    palette: Okabe-Ito)."""
+    data = funding_gap[["academic_year", "council"]].assign(gap_m=funding_gap["funding_gap"] / 1e6)
+    st.vega_lite_chart(data, {
         "mark": {"type": "bar", "tooltip": True},
         "encoding": {"x": YEAR_AXIS, "xOffset": {"field": "council"},
-                     "y": {"field": "funding_gap", "type": "quantitative", "aggregate": "sum", "title": "funding gap (£)"},
-                     "color": {"field": "council", "type": "nominal", "title": None}},
+                     "y": {"field": "gap_m", "type": "quantitative", "aggregate": "sum", "title": "funding gap (£m)",
+                           "axis": {"format": ",.0f"}},
+                     "color": {"field": "council", "type": "nominal", "title": None,
+                               "scale": {"range": ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]}}},
     }, width="stretch")
 
 

@@ -49,6 +49,7 @@ def _site_points(region_key: str, changes: str, _region: pp.Region, _scenario: S
                         "dwellings": sites["dwellings"].astype(float).to_numpy()})
     out["radius"] = 40 * np.sqrt(out["dwellings"].clip(lower=1))
     out["label"] = out["site_id"] + ": " + out["dwellings"].map("{:,.0f} dwellings".format)
+    out["tip"] = out["site"] + " — " + out["dwellings"].map("{:,.0f} dwellings".format) + " (" + out["site_id"] + ")"
     return out
 
 
@@ -59,16 +60,38 @@ def site_points() -> pd.DataFrame:
     return _site_points(state.region_key(), state.site_changes_key(s), state.region(), s)
 
 
+#: Colours of the map (lightness steps a colour-blind reader can tell apart): none needed,
+#: a little short to very short (yellow to dark red), and not yet computed.
+NONE, LOW, HIGH, UNKNOWN = (235, 235, 235), (255, 237, 160), (165, 0, 38), (190, 190, 190)
+
+
 def colour(share: np.ndarray, short: bool) -> list[list[int]]:
-    """Fill colours: reds deepening to ``share`` 1 where places are needed, green where
-    none are; blues scaled to the largest value otherwise."""
-    v = np.nan_to_num(share)
+    """Fill colours: yellow deepening to dark red up to ``share`` 1 where places are needed,
+    light grey where none are; blues scaled to the largest value otherwise; mid grey where
+    the value is not known (NaN: ranges not computed)."""
+    raw = np.asarray(share, dtype=float)
+    v = np.nan_to_num(raw)
     if short:
         scale = np.clip(v, 0, 1)
-        return [[230, int(220 - 180 * s), int(200 - 170 * s), 170] if x > 0 else [200, 230, 200, 120]
-                for x, s in zip(v, scale)]
+        return [list(UNKNOWN) + [90] if np.isnan(r) else
+                ([int(LOW[k] + (HIGH[k] - LOW[k]) * s) for k in range(3)] + [190] if x > 0 else list(NONE) + [120])
+                for r, x, s in zip(raw, v, scale)]
     scale = np.clip(v / max(v.max(), 1.0), 0, 1)
     return [[int(220 - 170 * s), int(230 - 100 * s), 240, 160] for s in scale]
+
+
+def legend(short: bool, what: str) -> None:
+    """The map's legend under it (fixed words and colours, no user text)."""
+    def swatch(rgb, text):
+        return (f'<span style="display:inline-block;width:14px;height:14px;background:rgb{tuple(rgb)};'
+                f'border:1px solid #888;margin:0 4px -2px 12px"></span>{text}')
+    if short:
+        items = [swatch(NONE, "none needed"), swatch(LOW, "a few"), swatch(tuple((np.add(LOW, HIGH)) // 2), "about half"),
+                 swatch(HIGH, what), swatch(UNKNOWN, "not computed")]
+    else:
+        items = [swatch((220, 230, 240), "few"), swatch((50, 130, 240), "most")]
+    items.append(swatch((60, 60, 160), "housing site (size: dwellings)"))
+    st.markdown("".join(items), unsafe_allow_html=True)
 
 
 def deck_class():
@@ -92,22 +115,30 @@ def deck_class():
 BLANK_STYLE = {"version": 8, "sources": {}, "layers": []}
 
 
-def area_map(geo, height: int = 520) -> None:
-    """Planning areas (``geo`` with ``fill`` and ``label`` columns), council borders and sites."""
+def area_map(geo, height: int = 520, key: str = "area_map"):
+    """Planning areas (``geo`` with ``fill`` and ``label`` columns), council borders and sites.
+
+    Returns the planning-area code clicked (the map selects one area), or None."""
     import pydeck as pdk
 
     bounds = geo.total_bounds
     view = pdk.ViewState(longitude=(bounds[0] + bounds[2]) / 2, latitude=(bounds[1] + bounds[3]) / 2, zoom=8.3)
     layers = [
-        pdk.Layer("GeoJsonLayer", geo.__geo_interface__, pickable=True, stroked=True, filled=True,
+        pdk.Layer("GeoJsonLayer", geo.__geo_interface__, id="areas", pickable=True, stroked=True, filled=True,
                   get_fill_color="properties.fill", get_line_color=[90, 90, 90, 200], line_width_min_pixels=1),
         pdk.Layer("GeoJsonLayer", _council_lines(state.region_key(), state.region()), stroked=True, filled=False,
                   get_line_color=[20, 20, 20, 255], line_width_min_pixels=3),
         pdk.Layer("ScatterplotLayer", site_points(), get_position=["lon", "lat"], get_radius="radius",
-                  get_fill_color=[60, 60, 160, 180], pickable=True),
+                  get_fill_color=[60, 60, 160, 180], pickable=True, id="sites"),
     ]
-    st.pydeck_chart(deck_class()(layers=layers, initial_view_state=view, map_style=None,
-                                 tooltip={"text": "{planning_area}{site}\n{label}"}), height=height)
+    event = st.pydeck_chart(deck_class()(layers=layers, initial_view_state=view, map_style=None,
+                                         tooltip={"text": "{tip}"}), height=height, on_select="rerun",
+                            selection_mode="single-object", key=key)
+    picked = (getattr(event, "selection", None) or {}).get("objects", {}).get("areas") or []
+    if picked:
+        props = picked[0].get("properties", picked[0])
+        return props.get("planning_area_code")
+    return None
 
 
-__all__ = ["area_geojson", "area_map", "colour", "deck_class", "site_points"]
+__all__ = ["area_geojson", "area_map", "colour", "deck_class", "legend", "site_points"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 
 import streamlit as st
 
@@ -87,7 +86,6 @@ def footer() -> None:
 
 def main() -> None:
     st.set_page_config(page_title="placeplan", page_icon="🏫", layout="wide")
-    started = time.perf_counter()
     if state.auth_configured() and not st.user.is_logged_in:
         st.title("placeplan")
         st.write("Sign in to see and edit the region's school place planning.")
@@ -114,7 +112,6 @@ def main() -> None:
         st.error(plain(f"Something went wrong on this page ({type(exc).__name__}: {exc}). Your scenario is unchanged; "
                        "please report what you did."))
     footer()
-    st.sidebar.caption(f"Page computed in {(time.perf_counter() - started) * 1000:,.0f} ms")
 
 
 __all__ = ["PAGES", "main"]

@@ -47,10 +47,13 @@ def pounds_m(value: float) -> str:
     return f"{sign}£{abs(value) / 1e6:,.1f}m"
 
 
-def fmt(frame: pd.DataFrame, money: tuple[str, ...] = (), digits: int = 1) -> pd.DataFrame:
-    """Floats rounded for display (pounds to the pound), in one pass."""
-    floats = [c for c, t in frame.dtypes.items() if pd.api.types.is_float_dtype(t)]
-    return frame.round({c: 0 if c in money else digits for c in floats})
+def fmt(frame: pd.DataFrame, money: tuple[str, ...] = (), digits: int = 1):
+    """``frame`` for people (:func:`placeplan.app.display.for_people`): names, headers in
+    words, £ and thousands separators; council names from the current region."""
+    from placeplan.app.display import for_people
+
+    names = dict(zip(state.region().councils["council_code"].astype(str), state.region().councils["council"]))
+    return for_people(frame, money, digits, councils=names)
 
 
 def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:

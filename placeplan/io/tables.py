@@ -252,12 +252,36 @@ def export_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> P
         def write(tmp: str) -> None:
             with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
                 for name, frame in tables.items():
-                    neutralise(frame).to_excel(xl, sheet_name=name[:31], index=False)
+                    neutralise(frame).to_excel(xl, sheet_name=name[:31], index=False, freeze_panes=(1, 0))
+                    _format_sheet(xl.sheets[name[:31]], frame)
         return _atomic(path, write)
     if suffix == ".csv":
         first = next(iter(tables.values()))
         return _atomic(path, lambda tmp: neutralise(first).to_csv(tmp, index=False))
     raise ValidationError([Problem(str(path), "", None, None, f"cannot export to {suffix!r}: use .xlsx or .csv")])
+
+
+def _format_sheet(sheet, frame: pd.DataFrame) -> None:
+    """Number formats by column kind (£, thousands, yields to 3 d.p., %), widths to fit
+    the header, and a filter on the header row (the header is frozen by ``to_excel``)."""
+    from openpyxl.utils import get_column_letter
+
+    from placeplan.io.formats import XLSX_FORMATS, column_kind
+
+    for j, column in enumerate(frame.columns, start=1):
+        letter = get_column_letter(j)
+        sheet.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        number_format = XLSX_FORMATS[column_kind(str(column))]
+        if column_kind(str(column)) == "count" and not pd.api.types.is_integer_dtype(values) \
+                and (values.dropna() % 1 != 0).any() and values.abs().max() < 10:
+            number_format = "0.0"  # small fractional figures (not pupils or places): no false zeros
+        for (cell,) in sheet.iter_rows(min_row=2, max_row=len(frame) + 1, min_col=j, max_col=j):
+            cell.number_format = number_format
+    if len(frame.columns):
+        sheet.auto_filter.ref = sheet.dimensions
 
 
 #: the sheets an export writes: every result table but the long per-NCY pupils table
@@ -286,13 +310,24 @@ def results_tables(results, sheets: tuple[str, ...] = EXPORT_SHEETS, ranges=None
     return {s: t[s] for s in sheets}
 
 
-def export_results(results, path: str | os.PathLike, ranges=None) -> Path:
+def export_results(results, path: str | os.PathLike, ranges=None, changes: pd.DataFrame | None = None,
+                   explanations=()) -> Path:
     """Export a forecast: XLSX with every sheet and provenance, or the shortfall table as CSV.
 
-    A CSV carries its provenance in a sidecar ``<name>.provenance.csv``.
+    A CSV carries its provenance in a sidecar ``<name>.provenance.csv``. In an XLSX, money
+    shows as £ with thousands separators, counts with separators, yields to 3 d.p.;
+    headers are frozen. ``changes`` (:func:`~placeplan.model.scenario.scenario_changes`)
+    adds a ``scenario changes`` sheet beside the provenance; ``explanations``
+    (:func:`placeplan.explain` results) an ``explain`` sheet of their parts.
     """
     path = Path(path)
     tables = results_tables(results, ranges=ranges)
+    if path.suffix.lower() == ".xlsx":
+        if changes is not None:
+            tables["scenario changes"] = changes
+        if explanations:
+            tables["explain"] = pd.concat([e.to_frame().assign(figure=e.figure, unit=e.unit)[["figure", "step", "item", "value", "unit"]]
+                                           for e in explanations], ignore_index=True)
     if path.suffix.lower() == ".csv":
         export_tables({"shortfall": tables["shortfall"]}, path)
         export_tables({"provenance": tables["provenance"]}, path.with_suffix(".provenance.csv"))

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import placeplan as pp
-from placeplan.app import charts, edits, state
+from placeplan.app import charts, edits, explain_panel, state
 from placeplan.app.widgets import (
     csv_bytes,
     download_xlsx,
@@ -19,6 +19,7 @@ from placeplan.app.widgets import (
 from placeplan.io.schema import PROJECT_TYPES
 from placeplan.io.tables import results_tables
 from placeplan.model.constants import PLACES_PER_FE, academic_year_label
+from placeplan.model.settings import setting
 from placeplan.model.summary import demand_against_capacity
 
 RANGE_COLUMNS = ("_p10", "_p50", "_p90")
@@ -30,6 +31,7 @@ def page() -> None:
     res = state.results()
     sf = res.shortfall
     view = filtered(sf)
+    scap_table(view)
     st.markdown("**How sure?** Monte Carlo ranges of pupils, spare places and places needed, and the probability "
                 "that each area runs short.")
     ranges = uncertainty_controls("cs")
@@ -39,8 +41,9 @@ def page() -> None:
         spread = [c for c in tables["shortfall"].columns if c.endswith(RANGE_COLUMNS) or c == "probability_short"]
         view = view.merge(tables["shortfall"][key + spread], on=key, how="left")
     fe = ", ".join(f"{n} places {phase}" for phase, n in PLACES_PER_FE.items())
-    st.caption(f"{len(view):,} rows. Headroom {headroom:.1%}. Forms of entry: {fe}.")
-    st.dataframe(fmt(view), hide_index=True, width="stretch", height=360)
+    with st.expander(f"Every figure per area and year ({len(view):,} rows)"):
+        st.caption(f"Headroom {headroom:.1%}. Forms of entry: {fe}.")
+        st.dataframe(fmt(view), hide_index=True, width="stretch", height=360)
     d1, d2 = st.columns(2)
     download_xlsx(d1, "Download shortfall (XLSX, with provenance)", {"shortfall": view, "provenance": tables["provenance"]},
                   "placeplan_shortfall.xlsx", "dl_shortfall_xlsx")
@@ -50,11 +53,33 @@ def page() -> None:
     capacity_changes(sf)
 
 
+def scap_table(view: pd.DataFrame) -> None:
+    """Places needed SCAP-style: planning areas down, years across, shortfall cells coloured,
+    with the peak as forms of entry."""
+    st.subheader("Places needed by planning area and year")
+    st.caption("Places needed = pupils forecast + operating margin − capacity, never below zero, per area and year "
+               "(spare places in one area never offset another's). Peak FE: the largest year as forms of entry.")
+    if view.empty:
+        st.write("No planning areas match the filters.")
+        return
+    grid = view.pivot_table(index=["planning_area", "planning_area_code", "phase"], columns="academic_year",
+                            values="places_needed", aggfunc="sum", sort=False)
+    per_fe = grid.index.get_level_values("phase").map(PLACES_PER_FE).to_numpy(dtype=float)
+    grid.insert(0, "Peak FE", grid.max(axis=1).to_numpy() / per_fe)
+    grid = grid.reset_index().rename(columns={"planning_area": "Planning area", "planning_area_code": "Code",
+                                              "phase": "Phase"})
+    years = [c for c in grid.columns if c not in ("Planning area", "Code", "Phase", "Peak FE")]
+    styled = (grid.style.format({y: "{:,.0f}" for y in years} | {"Peak FE": "{:,.1f}"})
+              .map(lambda v: "background-color: #f4a582; color: #000" if v >= 0.5 else "", subset=years))
+    st.dataframe(styled, hide_index=True, width="stretch", height=320)
+
+
 def headroom_input() -> float:
     """The headroom setting, written straight into the current scenario's assumptions."""
     a = state.assumptions()
-    h = st.number_input("Headroom: operating margin of spare places (%)", 0.0, 20.0, round(a.headroom * 100, 3), 0.5,
-                        key="headroom_pct")
+    spec = setting("headroom")
+    h = st.number_input(f"{spec.label} (%)", spec.min * 100, spec.max * 100, round(a.headroom * 100, 3), spec.step * 100,
+                        key="headroom_pct", help=spec.help)
     if abs(h / 100 - a.headroom) > 1e-12 and state.set_scenario(edits.with_assumptions(state.scenario(), headroom=h / 100)):
         return h / 100
     return a.headroom
@@ -88,6 +113,8 @@ def demand(sf: pd.DataFrame, headroom: float, ranges) -> None:
         charts.fan_chart(one, band)
     else:
         charts.demand_chart(one)
+    st.markdown("**Show the calculation**: how this area's places needed are made up in a year.")
+    explain_panel.area_panel(sf, code, "cs_explain_year")
 
 
 def capacity_changes(sf: pd.DataFrame) -> None:
@@ -97,18 +124,28 @@ def capacity_changes(sf: pd.DataFrame) -> None:
     changes = pd.DataFrame(s.capacity_changes or [], columns=["planning_area_code", "phase", "academic_year", "places",
                                                               "project_type", "description"])
     changes["academic_year"] = changes["academic_year"].map(lambda y: academic_year_label(int(y)) if pd.notna(y) else y)
-    codes = sf["planning_area_code"].drop_duplicates().tolist()
+    # areas chosen by name: "Bedford: Queens Park… (primary, 8220003)", mapped back to the code
+    areas = sf[["planning_area_code", "planning_area", "phase"]].drop_duplicates()
+    label = dict(zip(areas["planning_area_code"], areas["planning_area"] + " (" + areas["phase"] + ", "
+                     + areas["planning_area_code"] + ")"))
+    code_of = {v: k for k, v in label.items()}
+    changes["planning_area_code"] = changes["planning_area_code"].map(lambda c: label.get(c, c))
+    changes = changes.rename(columns={"planning_area_code": "planning_area"})
+    codes = list(label.values())
     edited = editor(
         "capacity", s.capacity_changes, lambda: changes, num_rows="dynamic",
         column_config={
-            "planning_area_code": st.column_config.SelectboxColumn("planning_area_code", options=codes),
-            "phase": st.column_config.SelectboxColumn("phase", options=["primary", "secondary"]),
-            "academic_year": st.column_config.SelectboxColumn("academic_year", options=sf["academic_year"].unique().tolist()),
-            "places": st.column_config.NumberColumn("places", step=1),
-            "project_type": st.column_config.SelectboxColumn("project_type", options=list(PROJECT_TYPES)),
+            "planning_area": st.column_config.SelectboxColumn("Planning area", options=codes, width="large"),
+            "phase": st.column_config.SelectboxColumn("Phase", options=["primary", "secondary"]),
+            "academic_year": st.column_config.SelectboxColumn("Academic year", options=sf["academic_year"].unique().tolist()),
+            "places": st.column_config.NumberColumn("Places (negative: a removal)", step=1),
+            "project_type": st.column_config.SelectboxColumn("Project", options=list(PROJECT_TYPES)),
         },
     )
     try:
+        if edited is not None:
+            edited = edited.rename(columns={"planning_area": "planning_area_code"})
+            edited["planning_area_code"] = edited["planning_area_code"].map(lambda v: code_of.get(v, v))
         new = s if edited is None else edits.scenario_from_capacity_table(s, edited)
         if new != s:
             pp.apply_scenario(reg, new)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from placeplan.app import charts, edits, state
+from placeplan.app import charts, edits, explain_panel, state
 from placeplan.app.widgets import download_xlsx, editor, fmt, uncertainty_controls
 from placeplan.io.tables import results_tables
 from placeplan.model.summary import FUNDING_PARTS, funding_totals
@@ -15,7 +15,10 @@ def page() -> None:
     res = state.results()
     st.header("Finance: funding gap")
     fg = res.funding_gap
-    st.dataframe(fmt(funding_totals(fg), money=FUNDING_PARTS[1:] + ("unallocated_funding",)), hide_index=True, width="stretch")
+    st.caption("Per council, summed over all forecast years: new places built (not the peak), their cost, and "
+               "how it is funded.")
+    st.dataframe(fmt(funding_totals(fg).rename(columns={"places_needed": "new_places_built_(sum_over_years)"}),
+                     money=FUNDING_PARTS[1:] + ("unallocated_funding",)), hide_index=True, width="stretch")
     charts.gap_by_year(fg)
     st.caption("Funding gap = cost of new places − developer contributions − Basic Need − other funding, per council "
                "and year, never below zero; funding not yet needed is shown as unallocated funding. Costs in the "
@@ -30,6 +33,9 @@ def page() -> None:
     council = st.selectbox("Council", ["all"] + sorted(fg["council"].unique()), key="fin_council")
     view = fg if council == "all" else fg[fg["council"] == council]
     st.dataframe(fmt(view, money=tuple(view.columns)), hide_index=True, width="stretch", height=300)
+    if council != "all":
+        st.markdown("**Show the calculation** of this council's funding gap.")
+        explain_panel.council_panel(fg, council, "fin_explain_year")
 
     st.subheader("Contributions expected per site, phase and receiving council")
     con = res.contributions
@@ -39,6 +45,7 @@ def page() -> None:
     st.dataframe(fmt(con.sort_values("contribution", ascending=False),
                      money=("formula_cap", "contribution", "unfunded_cost")),
                  hide_index=True, width="stretch", height=300)
+    explain_panel.site_panel(con[con["dwellings"] > 0].sort_values("contribution_total", ascending=False), "fin_explain_site")
     st.subheader("Unfunded: sites below the threshold")
     st.caption(f"Sites under {state.assumptions().contribution_threshold:g} dwellings pay no contribution; "
                "their pupils still need places.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from placeplan.app import maps, state
+from placeplan.app import explain_panel, maps, state
 from placeplan.app.widgets import (
     checked_upload,
     plain,
@@ -27,6 +27,9 @@ def page() -> None:
     st.write(plain(meta.get("region_name", reg.source)))
     st.info(plain(f"Data: {meta.get('base_census', '')}. {meta.get('limits', '')}"), icon="ℹ️")
     headlines(reg.councils["council"], council_summary(res.shortfall, res.funding_gap))
+    st.caption("Places needed (peak): each planning area's largest places needed over the forecast years, summed over "
+               "the council's areas (DfE SCAP). Funding gap: cost − contributions − Basic Need − other funding, summed "
+               "over all forecast years.")
     area_map(res.shortfall)
     with st.expander("Load your own region bundle (GeoPackage)"):
         upload_region()
@@ -64,17 +67,27 @@ def area_map(sf) -> None:
         geo["value"] = shown[col].reindex(geo["planning_area_code"]).to_numpy()
     else:
         geo["value"] = np.nan
-    value = np.nan_to_num(geo["value"].to_numpy(dtype=float))
+    value = geo["value"].to_numpy(dtype=float)
     if probability:
-        geo["label"] = [f"{v:.0%} chance of a shortfall" for v in value]
+        geo["label"] = ["compute ranges first" if np.isnan(v) else f"{v:.0%} chance of a shortfall" for v in value]
         geo["fill"] = maps.colour(value, True)
     else:
+        value = np.nan_to_num(value)
         geo["label"] = [f"{v:,.0f} {measure}" for v in value]
         short = measure == "places needed"
         geo["fill"] = maps.colour(value / PLACES_PER_FE[phase] if short else value, short)
-    maps.area_map(geo)
+    geo["tip"] = geo["planning_area"].astype(str) + " (" + geo["planning_area_code"].astype(str) + ")\n" + geo["label"] \
+        + f", {year}"
+    picked = maps.area_map(geo)
+    maps.legend(measure != "spare places", "a form of entry or more" if measure == "places needed" else "certain")
     st.caption(f"Planning areas coloured by {measure} in {year} ({phase}); circles are housing sites sized by "
-               "dwellings; thick lines are council borders. Planning-area polygons are derived from wards.")
+               "dwellings; thick lines are council borders. Planning-area polygons are derived from wards. "
+               "Click an area to see its calculation.")
+    if picked:
+        names = dict(zip(geo["planning_area_code"], geo["planning_area"]))
+        st.subheader("Selected planning area")
+        st.text(f"{names.get(picked, picked)} ({picked})")
+        explain_panel.area_panel(sf, picked, "map_explain_year")
 
 
 def upload_region() -> None:

@@ -12,6 +12,7 @@ from placeplan.app import edits, state
 from placeplan.app.widgets import checked_upload, editor, fmt, plain, show_problems
 from placeplan.io.schema import STATUSES
 from placeplan.model.scenario import Scenario
+from placeplan.model.settings import setting
 
 #: Widgets whose values the form callbacks read back from the session state.
 ADD = {name: f"add_{name}" for name in ("id", "name", "council", "dwellings", "first", "rate", "how", "east", "north",
@@ -178,11 +179,15 @@ def levers() -> None:
     st.subheader("Scenario levers")
     a = state.assumptions()
     c1, c2, c3, c4 = st.columns(4)
-    delay = c1.number_input("Delay all sites (years)", -5, 20, int(a.delay_years), key="lever_delay")
-    rate = c2.number_input("Build-rate multiplier", 0.0, 5.0, float(a.build_rate_multiplier), 0.1, key="lever_rate")
+    d, r, y = setting("delay_years"), setting("build_rate_multiplier"), setting("yield_multipliers")
+    delay = c1.number_input(f"{d.label} ({d.unit})", int(d.min), int(d.max), int(a.delay_years), int(d.step),
+                            key="lever_delay", help=d.help)
+    rate = c2.number_input(r.label, r.min, r.max, float(a.build_rate_multiplier), r.step, key="lever_rate", help=r.help)
     ym = a.yield_multipliers
-    ymp = c3.number_input("Primary yield multiplier", 0.0, 5.0, float(ym.get("primary", 1.0)), 0.05, key="lever_ypri")
-    yms = c4.number_input("Secondary yield multiplier", 0.0, 5.0, float(ym.get("secondary", 1.0)), 0.05, key="lever_ysec")
+    ymp = c3.number_input(f"{y.label}: primary", y.min, y.max, float(ym.get("primary", 1.0)), y.step or 0.05,
+                          key="lever_ypri", help=y.help)
+    yms = c4.number_input(f"{y.label}: secondary", y.min, y.max, float(ym.get("secondary", 1.0)), y.step or 0.05,
+                          key="lever_ysec", help=y.help)
     netting = st.checkbox("Net off each council's background build rate (the trend already holds past building)",
                           value=bool(a.netting), key="lever_netting")
     rates = dict(s.background_rates)
@@ -214,9 +219,14 @@ def effect() -> None:
     eff = pp.shortfall_effect(base.shortfall, res.shortfall)
     for col, council in zip(st.columns(len(reg.councils)), reg.councils["council"]):
         now, was = float(eff.peak_scenario.get(council, 0.0)), float(eff.peak_base.get(council, 0.0))
-        col.metric(plain(f"{council}: places needed"), f"{now:,.0f}", delta=f"{now - was:+,.0f} vs base",
+        col.metric(plain(f"{council}: places needed"), f"{now:,.0f}",
+                   delta=None if round(now - was) == 0 else f"{now - was:+,.0f} vs base",
                    delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
-    st.dataframe(fmt(eff.by_council_phase), hide_index=True, width="stretch")
+    st.caption("Places needed above: each planning area's peak over the forecast years, summed over the council's "
+               "areas, both phases (the DfE SCAP measure). The table below sums over every area and every year "
+               "(pupil-years and place-years), a measure of how much and how long.")
+    summed = eff.by_council_phase.rename(columns=lambda c: c if c in ("council", "phase") else f"{c}_(sum_over_years)")
+    st.dataframe(fmt(summed), hide_index=True, width="stretch")
     if len(eff.changed):
         st.caption("Planning areas and years whose places needed changed:")
         st.dataframe(fmt(eff.changed[["council", "planning_area", "phase", "academic_year", "pupils_forecast_change",

@@ -14,7 +14,8 @@ import streamlit as st
 
 import placeplan as pp
 from placeplan.app import state
-from placeplan.app.widgets import checked_upload, fmt, plain, show_problems, start_from_button
+from placeplan.app.views import compare as compare_view
+from placeplan.app.widgets import checked_upload, plain, show_problems, start_from_button
 from placeplan.io.rights import EDIT_ROLES, council_to_record
 from placeplan.io.store import (
     RefusedChangeError,
@@ -24,8 +25,7 @@ from placeplan.io.store import (
     StoreError,
     export_scenario,
 )
-from placeplan.model.scenario import Scenario, compare, scenario_changes
-from placeplan.model.summary import compare_totals
+from placeplan.model.scenario import Scenario
 
 BASE = "(base: no changes)"
 CURRENT = "(current, unsaved)"
@@ -161,18 +161,7 @@ def comparison(db: ScenarioStore, names: list[str]) -> None:
     sa, sb = scenario_for(left, db), scenario_for(right, db)
     if sa is None or sb is None:
         return
-    st.markdown("**What changed in the inputs**")
-    changes = scenario_changes(sa, sb, "A", "B")
-    if changes.empty:
-        st.write("The two scenarios have the same inputs.")
-    else:
-        st.dataframe(changes, hide_index=True, width="stretch")
-    totals = compare_totals(compare(state.forecast_of(sa), state.forecast_of(sb), "A", "B"))
-    st.markdown("**Places needed (sum over areas and years)**")
-    st.dataframe(fmt(totals["shortfall"]), hide_index=True, width="stretch")
-    st.markdown("**Funding gap (all years)**")
-    money = totals["funding_gap"]
-    st.dataframe(fmt(money, money=tuple(money.columns[1:])), hide_index=True, width="stretch")
+    compare_view.section(sa, sb)
 
 
 def scenario_for(option: str, db: ScenarioStore) -> Scenario | None:

@@ -1,0 +1,53 @@
+"""Compare two scenarios: what changed in the inputs (in words) and what it does to places
+needed per planning area and year, and to each council's funding gap."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from placeplan.app import charts, state
+from placeplan.app.display import money
+from placeplan.app.widgets import fmt
+from placeplan.model.changes import changes_in_words
+from placeplan.model.scenario import Scenario, compare
+from placeplan.model.summary import peak_places_needed
+
+
+def section(sa: Scenario, sb: Scenario) -> None:
+    """The comparison of scenarios ``sa`` (A) and ``sb`` (B) on the current region."""
+    st.markdown("**What changed in the inputs** (A → B)")
+    words = changes_in_words(state.region(), sa, sb)
+    if not words:
+        st.write("The two scenarios have the same inputs.")
+    for line in words:
+        st.text("• " + line)
+    ra, rb = state.forecast_of(sa), state.forecast_of(sb)
+    pa, pb = peak_places_needed(ra.shortfall), peak_places_needed(rb.shortfall)
+    st.markdown("**Places needed per council** — peak over years, summed over planning areas (DfE SCAP)")
+    peaks = pa.groupby("council")["places_needed"].sum().to_frame("A").join(pb.groupby("council")["places_needed"].sum().rename("B"))
+    cols = st.columns(len(peaks))
+    for col, (council, row) in zip(cols, peaks.iterrows()):
+        change = row["B"] - row["A"]
+        col.metric(str(council), f"{row['B']:,.0f}", delta=None if round(change) == 0 else f"{change:+,.0f} vs A",
+                   delta_color="inverse")
+    diff = compare(ra, rb, "A", "B")
+    short = diff["shortfall"]
+    council = st.selectbox("Council", sorted(short["council"].unique()), key="cmp_council")
+    mine = short[short["council"] == council]
+    by_year = mine.groupby("academic_year")[["places_needed_A", "places_needed_B"]].sum()
+    charts.line_chart(by_year.rename(columns={"places_needed_A": "A", "places_needed_B": "B"}),
+                      "places needed (sum of areas in each year)")
+    changed = mine[mine["places_needed_change"].abs() >= 0.5]
+    st.caption(f"{changed['planning_area_code'].nunique():,} planning area(s) of {council} change in at least one year.")
+    if len(changed):
+        st.dataframe(fmt(changed[["planning_area", "planning_area_code", "phase", "academic_year", "places_needed_A",
+                                  "places_needed_B", "places_needed_change"]]), hide_index=True, width="stretch", height=260)
+    fund = diff["funding_gap"].groupby("council")[["funding_gap_A", "funding_gap_B", "funding_gap_change"]].sum()
+    st.markdown("**Funding gap per council** — sum over all forecast years")
+    st.dataframe(pd.DataFrame({"Council": fund.index, "A": fund["funding_gap_A"].map(money),
+                               "B": fund["funding_gap_B"].map(money), "Change": fund["funding_gap_change"].map(money)}),
+                 hide_index=True, width="stretch")
+
+
+__all__ = ["section"]
