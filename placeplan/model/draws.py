@@ -19,7 +19,6 @@ from placeplan.model.baseline import (
     participation,
     population_shares,
 )
-from placeplan.model.completions import paid_share
 from placeplan.model.constants import AGE_OFFSET, N_NCY
 from placeplan.model.flows import flows_operator
 from placeplan.model.geography import area_sum, site_area_operator, site_weights, zone_weights
@@ -58,21 +57,24 @@ def housing_operators(region: Region, idx: RegionIndex, a: Assumptions, max_dela
         flows): :func:`~placeplan.model.geography.site_area_operator` of
         :func:`~placeplan.model.yields.site_pupils` with every start ``d`` years later,
         times ``kron(F, I_Y)`` (:func:`~placeplan.model.flows.apply_flows` on (area, year)).
-    paid : (D+1, S, Y)
-        Share of each site paid (built) per year (:func:`~placeplan.model.completions.paid_share`).
+    ops_gross : list of sparse (S, A*Y)
+        The same from every home built (not net of background; ``ops`` itself without netting):
+        the pupils contributions are shared by.
     pupils : (D+1, S, P, Y)
-        Each site's pupils per phase and year (:func:`~placeplan.model.yields.site_pupils`).
+        Each site's pupils per phase and year from every home built
+        (:func:`~placeplan.model.yields.site_pupils` with ``netted=False``).
     dwellings : (S,)
     """
     weights = site_weights(region, idx.areas)
     move = sparse.kron(flows_operator(region, idx.areas), sparse.identity(len(idx.years)), format="csr")
-    ops, paid, by_delay = [], [], []
+    ops, ops_gross, by_delay = [], [], []
     for d in range(max_delay + 1):
         dwellings, built, _, pupils = site_pupils(region, idx, a, delay=d)
+        gross = site_pupils(region, idx, a, delay=d, netted=False)[3] if a.netting else pupils
         ops.append(site_area_operator(pupils, weights) @ move)
-        by_delay.append(pupils)
-        paid.append(paid_share(built, dwellings))
-    return ops, np.stack(paid), np.stack(by_delay), dwellings
+        ops_gross.append(site_area_operator(gross, weights) @ move if a.netting else ops[-1])
+        by_delay.append(gross)
+    return ops, ops_gross, np.stack(by_delay), dwellings
 
 
 def draw_sites(region: Region, settings: Uncertainty, n: int, stream: int) -> tuple[np.ndarray, np.ndarray]:

@@ -80,11 +80,18 @@ def forecast_arrays(region: Region, a: Assumptions) -> ForecastArrays:
     base, _ = baseline(region, idx, a)
     dwellings, built, yields, pupils = site_pupils(region, idx, a)
     weights = site_weights(region, idx.areas)
-    housing = apply_flows(area_pupils(pupils, weights), flows_operator(region, idx.areas))
+    flows = flows_operator(region, idx.areas)
+    housing = apply_flows(area_pupils(pupils, weights), flows)
     base_tot, housing_tot = base.sum(axis=2), housing.sum(axis=2)
     sf = shortfall(base_tot + housing_tot, region_capacity(region, idx), a.headroom, idx.places_per_fe)
     fi = funding_inputs(region, idx, a, dwellings, yields)
-    money = funding_step(fi, idx, a, sf, base_tot, housing_tot, {k: pair_pupils(p, pupils) for k, p in fi.pairs.items()})
+    # Contributions: the pipeline's pupils from every home it builds; the need without the
+    # pipeline is the trend without the building it carries (netting moves that building's
+    # families from the trend to the sites, it does not make them nobody's).
+    gross = site_pupils(region, idx, a, netted=False)[3] if a.netting else pupils
+    gross_tot = apply_flows(area_pupils(gross, weights), flows).sum(axis=2) if a.netting else housing_tot
+    money = funding_step(fi, idx, a, sf, base_tot + housing_tot - gross_tot, gross_tot,
+                         {k: pair_pupils(p, gross) for k, p in fi.pairs.items()})
     return ForecastArrays(idx=idx, baseline=base, housing=housing, shortfall=sf, dwellings=dwellings, built=built,
                           yields=yields, pupils=pupils, yield_basis=region_yield_basis(region, a), funding=fi,
                           **money)

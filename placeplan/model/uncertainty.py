@@ -112,6 +112,7 @@ class Setup:
     capacity: np.ndarray
     primary_area: np.ndarray
     ops_t: list
+    ops_gross_t: list | None  # every home's pupils (netting on): what contributions are shared by
     funding: FundingInputs
     pair_pupils: dict  # kind -> (D+1, K, Y) each pair's pupils with every start delay
 
@@ -135,7 +136,7 @@ def setup(region: Region, assumptions: Assumptions | None = None, settings: Unce
     parts = parts or {}
     central = parts["central"] if "central" in parts else central_part(region, a, s)
     idx = central.idx
-    ops, _, pupils, _ = parts["housing"] if "housing" in parts else housing_part(region, a, s)
+    ops, ops_gross, pupils, _ = parts["housing"] if "housing" in parts else housing_part(region, a, s)
     d_births, d_mig, cohort = parts["baseline"] if "baseline" in parts else baseline_part(region, a, s)
     fi = central.funding
     return Setup(
@@ -143,6 +144,7 @@ def setup(region: Region, assumptions: Assumptions | None = None, settings: Unce
         d_births=d_births, d_mig=d_mig,
         cohort=cohort, capacity=central.shortfall.capacity, primary_area=idx.area_phase == AREA_PHASES[0],
         ops_t=[o.T.tocsr() for o in ops], funding=fi,
+        ops_gross_t=[o.T.tocsr() for o in ops_gross] if a.netting else None,
         pair_pupils={k: np.stack([pair_pupils(p, pupils[d]) for d in range(s.max_delay + 1)])
                      for k, p in fi.pairs.items()},
     )
@@ -218,6 +220,7 @@ def run_chunk(st: Setup, chunk_id: int, m: int, exact: bool = False):
     rng = stream_rng(s.seed, 20_000 + chunk_id)
     ymult = lognormal_mean_one(rng, s.yield_cv, (m, 2))
     housing = np.zeros((n_area * n_year, m))
+    gross = np.zeros((n_area * n_year, m)) if st.ops_gross_t is not None else housing
     fi = st.funding
     q = {k: np.zeros((m,) + v.shape[1:]) for k, v in st.pair_pupils.items()}
     for d in range(s.max_delay + 1):
@@ -226,9 +229,12 @@ def run_chunk(st: Setup, chunk_id: int, m: int, exact: bool = False):
             continue
         # Each site reaches only its own areas: sparse (A*Y, S) @ dense (S, m).
         housing += st.ops_t[d] @ mask.T.astype(np.float64)
+        if st.ops_gross_t is not None:
+            gross += st.ops_gross_t[d] @ mask.T.astype(np.float64)
         for k, v in st.pair_pupils.items():
             q[k] += mask[:, fi.pairs[k].site][..., None] * v[d][None]
-    housing = housing.T.reshape(m, n_area, n_year) * np.where(st.primary_area, ymult[:, :1], ymult[:, 1:])[:, :, None]
+    phase_mult = np.where(st.primary_area, ymult[:, :1], ymult[:, 1:])[:, :, None]
+    housing, gross = (h.T.reshape(m, n_area, n_year) * phase_mult for h in (housing, gross))
     scale = {"primary": ymult[:, :1], "secondary": ymult[:, 1:]}
     for k, mult in scale.items():
         q[k] = q[k] * mult[..., None]
@@ -244,7 +250,7 @@ def run_chunk(st: Setup, chunk_id: int, m: int, exact: bool = False):
     pupils = np.clip(base_draw + housing, 0, None)
     sf = shortfall(pupils, st.capacity, a.headroom, idx.places_per_fe)
     # The central forecast's own funding steps, over the draws: projects, contributions, funding by year.
-    gaps = funding_step(fi, idx, a, sf, base_draw, housing, q, cap_scale=scale)["funding_gap"]
+    gaps = funding_step(fi, idx, a, sf, base_draw + housing - gross, gross, q, cap_scale=scale)["funding_gap"]
     flat = pupils.reshape(m, -1)
     return (flat if exact else flat.astype(np.float32)), (sf.places_needed > 0).sum(axis=0), gaps
 

@@ -231,11 +231,12 @@ def all_dwellings_yields(region: Region, a: Assumptions) -> np.ndarray:
                      lambda: site_yields(pd.DataFrame(index=[0]), region.yields, "all", a.yield_multipliers)[0])
 
 
-def site_pupils(region: Region, idx: RegionIndex, a: Assumptions, delay: int = 0):
+def site_pupils(region: Region, idx: RegionIndex, a: Assumptions, delay: int = 0, netted: bool = True):
     """Dwellings (S,), completions (S, Y), yields (S, P) and pupils (S, P, Y) of the
     region's sites: :func:`~placeplan.model.completions.site_completions` then
     :func:`housing_pupils` of the completions net of background (``netting``; the
-    completions returned are whole). ``delay`` moves every site's start that many years later."""
+    completions returned are whole). ``delay`` moves every site's start that many years later;
+    ``netted=False`` gives the pupils of every home built (what contributions are shared by)."""
     dwellings, built, counted = site_completions(region, idx.councils, idx.years, a, delay)
     yields = region_site_yields(region, a)
-    return dwellings, built, yields, housing_pupils(counted, yields, lag(region, len(idx.years)))
+    return dwellings, built, yields, housing_pupils(counted if netted else built, yields, lag(region, len(idx.years)))
