@@ -202,6 +202,17 @@ def explain_site(results: Results, site: str) -> Explanation:
     """
     table = results.contributions
     rows_ = _pick(table, site, "site_id", "site", "site")
+    if {"phase", "contribution"} <= set(table.columns):  # one row per site, phase and receiving council
+        long = [(f"contribution sought, {r['phase'].replace('_', ' ')}",
+                 f"{r.get('places', 0):,.1f} places in {r.get('receiving_council', '')}'s schools"
+                 f" (DfE formula cap £{r.get('formula_cap', 0):,.0f})", float(r["contribution"]))
+                for _, r in rows_.iterrows()]
+        parts = _parts(long)
+        total = float(parts["value"].sum())
+        return Explanation(figure=f"Contribution sought, {rows_['site'].iloc[0]} ({rows_['site_id'].iloc[0]})",
+                           value=float(rows_["contribution"].sum()), parts=parts, total=total,
+                           rule="contribution = sum over phases and receiving councils of the site's share of the "
+                                "places housing needs x cost per place, each capped by DfE's formula", unit="£")
     phase_cols = [c for c in table.columns if c.startswith("contribution_") and c != "contribution_total"]
     receiving = [c for c in ("receiving_planning_area", "receiving_area", "planning_area", "receiving_council", "council")
                  if c in table.columns]

@@ -45,7 +45,7 @@ def page() -> None:
     st.dataframe(fmt(con.sort_values("contribution", ascending=False),
                      money=("formula_cap", "contribution", "unfunded_cost")),
                  hide_index=True, width="stretch", height=300)
-    explain_panel.site_panel(con[con["dwellings"] > 0].sort_values("contribution_total", ascending=False), "fin_explain_site")
+    explain_panel.site_panel(con[con["dwellings"] > 0].sort_values("contribution", ascending=False), "fin_explain_site")
     st.subheader("Unfunded: sites below the threshold")
     st.caption(f"Sites under {state.assumptions().contribution_threshold:g} dwellings pay no contribution; "
                "their pupils still need places.")

@@ -205,7 +205,7 @@ def levers() -> None:
         delay_years=int(delay) if delay else None,
         build_rate_multiplier=float(rate) if abs(rate - 1.0) > 1e-12 else None,
         yield_multipliers=mult or None,
-        netting=True if netting else None,
+        netting=None if bool(netting) == bool(reg.assumptions().netting) else bool(netting),  # only a change is kept
     )
     new = dataclasses.replace(new, background_rates=rates if netting else {})
     if new != s:
