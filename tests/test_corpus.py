@@ -117,7 +117,8 @@ def test_library_upload(case, tmp_path, monkeypatch):
 def test_scenario_rows_in_the_library(case, tmp_path):
     """Every scenario-row case is refused by the library entry points the app and CLI are to call:
     import_scenario with the region, and the store's save."""
-    from placeplan.io.store import ScenarioStore, import_scenario
+    from placeplan.io.scenario_file import import_scenario
+    from placeplan.io.store import ScenarioStore
 
     data = (HERE / "files" / case["file"]).read_bytes()
     with pytest.raises(pp.ValidationError) as exc:

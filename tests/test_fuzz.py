@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 import placeplan as pp
 from placeplan.io.bundle import region_from_frames, write_region
-from placeplan.io.scenario_file import scenario_from_dict
-from placeplan.io.store import import_scenario
+from placeplan.io.scenario_file import import_scenario, scenario_from_dict
 from placeplan.io.tables import read_actuals, read_sites, sites_from_table
 from placeplan.model.scenario import apply_scenario
 from tests.conftest import tiny_frames

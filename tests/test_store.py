@@ -5,7 +5,8 @@ import sqlite3
 
 import pytest
 
-from placeplan.io.store import ScenarioStore, StaleScenarioError, export_scenario, import_scenario
+from placeplan.io.scenario_file import export_scenario, import_scenario
+from placeplan.io.store import ScenarioStore, StaleScenarioError
 from placeplan.model.scenario import Scenario
 
 

@@ -17,14 +17,7 @@ from pathlib import Path
 
 from placeplan.errors import PlaceplanError, Problem, ValidationError
 from placeplan.io.roles import User
-
-# the scenario file a user keeps or sends (re-exported: the app imports them from here)
-from placeplan.io.scenario_file import (  # noqa: F401
-    MAX_SCENARIO_BYTES,
-    export_scenario,
-    import_scenario,
-    scenario_from_json,
-)
+from placeplan.io.scenario_file import scenario_from_json
 from placeplan.model.region import Region
 from placeplan.model.scenario import Scenario
 

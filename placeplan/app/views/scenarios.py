@@ -17,13 +17,13 @@ from placeplan.app import state
 from placeplan.app.views import compare as compare_view
 from placeplan.app.widgets import checked_upload, plain, show_problems, start_from_button
 from placeplan.io.rights import EDIT_ROLES, council_to_record
+from placeplan.io.scenario_file import export_scenario
 from placeplan.io.store import (
     RefusedChangeError,
     ScenarioStore,
     StaleScenarioError,
     StoreBusyError,
     StoreError,
-    export_scenario,
 )
 from placeplan.model.scenario import Scenario
 
