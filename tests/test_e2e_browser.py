@@ -81,6 +81,25 @@ def settle(page, timeout=60_000):
     page.wait_for_timeout(500)
 
 
+def choose(page, combo, option: str, tries: int = 4):
+    """Pick `option` in a Streamlit selectbox, as a person would: open it, click the option.
+
+    A rerun that lands while the list is open closes it again, so open it again (up to `tries` times).
+    """
+    for attempt in range(tries):
+        settle(page)
+        combo.click()
+        item = page.get_by_role("option", name=option, exact=True)
+        try:
+            item.wait_for(timeout=10_000)
+            item.click(timeout=10_000)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+
+
 def go(page, label: str):
     page.get_by_test_id("stSidebar").get_by_text(label, exact=True).click()
     page.get_by_role("heading", name=re.compile(label.split(" ")[0].split("'")[0])).first.wait_for(timeout=60_000)
@@ -146,8 +165,7 @@ def test_edit_save_reload_download(app_url, browser, tmp_path):
     settle(page)
     assert page.get_by_test_id("stSidebar").get_by_text("New scenario (not saved)").is_visible()
     pick = page.get_by_role("combobox", name="Scenario", exact=True)
-    pick.click()
-    page.get_by_role("option", name="E2E Henlow 6000").click()
+    choose(page, pick, "E2E Henlow 6000")
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_test_id("stSidebar").get_by_text("E2E Henlow 6000 — version 1 by Test Planner").wait_for(timeout=30_000)
     settle(page)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.test_e2e_browser import CHROMIUM, SHOTS, app_url, browser, settle  # noqa: F401 (fixtures)
+from tests.test_e2e_browser import CHROMIUM, SHOTS, app_url, browser, choose, settle  # noqa: F401 (fixtures)
 
 PAGES = {"Overview": "overview", "Planning": "planning", "Children's services": "childrens_services",
          "Finance": "finance", "Scenarios": "scenarios"}
@@ -90,8 +90,7 @@ def test_finance_gap_explained_in_pounds_millions(app_url, browser):  # noqa: F8
     url, _ = app_url
     page = open_page(browser, url, "Finance")
     combo = page.get_by_role("combobox", name="Council", exact=True)
-    combo.click()
-    page.get_by_role("option", name="Bedford", exact=True).click()
+    choose(page, combo, "Bedford")
     settle(page)
     value, total = figure_and_sum(page)
     assert MONEY_M.match(value), value
