@@ -21,6 +21,7 @@ import placeplan as pp
 from placeplan.app.access import refused_edits
 from placeplan.io.roles import User, read_roles, roles_path, user_for
 from placeplan.io.store import ScenarioStore, default_store_path
+from placeplan.model.changes import changes_in_words
 from placeplan.model.scenario import Scenario
 from placeplan.model.uncertainty import Uncertainty, monte_carlo
 
@@ -44,6 +45,7 @@ class Key:
     PAGE = "page"  #: the sidebar's page choice
     SAVE_NAME = "save_name"  #: the save form's name
     NEXT_SAVE_NAME = "_next_save_name"  #: the name the save form starts from on the next run (a scenario was opened)
+    CONFIRMED = "_confirmed"  #: plain-words lines saying what the last change did, shown once at the top of the page
 
 
 # --------------------------------------------------------------------------- region
@@ -103,8 +105,20 @@ def set_scenario(new: Scenario) -> bool:
             st.session_state[Key.REFUSED] = refused
             restart_editors()
             return False
+    said = changes_in_words(region(), scenario(), new)
     st.session_state[Key.SCENARIO] = new
+    confirm(*said)
     return True
+
+
+def confirm(*lines: str) -> None:
+    """Say what a change did, once, at the top of the next page drawn (every change is confirmed)."""
+    if lines:
+        st.session_state.setdefault(Key.CONFIRMED, []).extend(lines)
+
+
+def pop_confirmed() -> list[str]:
+    return st.session_state.pop(Key.CONFIRMED, [])
 
 
 def open_scenario(doc: Scenario, version: dict | None) -> None:
@@ -293,5 +307,6 @@ def ranges(run: bool = False, draws: int = 1000, seed: int = 20151):
     return out
 
 
-__all__ = ["Key", "assumptions", "author", "base_region", "base_results", "forecast_of", "loaded", "open_scenario",
+__all__ = ["Key", "assumptions", "author", "base_region", "base_results", "confirm", "forecast_of", "loaded",
+           "open_scenario", "pop_confirmed",
            "ranges", "region", "region_key", "results", "roles_problems", "scenario", "set_loaded", "set_scenario", "store", "use_region", "user"]

@@ -100,6 +100,10 @@ def main() -> None:
     page = sidebar()
     for message in state.pop_refused():
         st.error(f"Not changed: {plain(message)}.")
+    confirmed = state.pop_confirmed()
+    if confirmed:
+        shown = confirmed[:8] + ([f"and {len(confirmed) - 8} more change(s)"] if len(confirmed) > 8 else [])
+        st.success(plain("Changed: " + "; ".join(shown) + ". Not saved yet: save it on the Scenarios page."), icon="✅")
     try:
         if edits_apply():
             PAGE_FUNCTIONS[page]()

@@ -171,6 +171,8 @@ def all_sites(reg: pp.Region, s: Scenario, table: pd.DataFrame) -> None:
 def levers_and_effect() -> None:
     """Levers and their effect rerun on their own: a lever edit does not redraw the sites table."""
     levers()
+    for line in state.pop_confirmed():  # a lever's change, said here: a fragment's run does not redraw the top
+        st.success(plain(f"Changed: {line}."), icon="✅")
     effect()
 
 
