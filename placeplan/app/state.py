@@ -108,7 +108,15 @@ def set_scenario(new: Scenario) -> bool:
     said = changes_in_words(region(), scenario(), new)
     st.session_state[Key.SCENARIO] = new
     confirm(*said)
+    _autosave()
     return True
+
+
+def _autosave(opened: bool = False) -> None:
+    """Keep the changed scenario as the session's draft, so a reload loses nothing (placeplan.app.drafts)."""
+    from placeplan.app import drafts  # it reads this module's state
+
+    drafts.autosave(opened)
 
 
 def confirm(*lines: str) -> None:
@@ -128,6 +136,7 @@ def open_scenario(doc: Scenario, version: dict | None) -> None:
     st.session_state[Key.LOADED] = version
     st.session_state[Key.NEXT_SAVE_NAME] = doc.name
     restart_editors()
+    _autosave(opened=True)
 
 
 def site_changes_key(s: Scenario) -> str:

@@ -13,7 +13,7 @@ import os
 import streamlit as st
 
 import placeplan as pp
-from placeplan.app import edits, state
+from placeplan.app import drafts, edits, state
 from placeplan.app.views import childrens_services, finance, overview, planning, scenarios
 from placeplan.app.widgets import plain, show_problems
 from placeplan.io.store import StoreError
@@ -30,18 +30,14 @@ PAGE_FUNCTIONS = {
 PAGES = list(PAGE_FUNCTIONS)
 
 
-def sidebar() -> str:
+def sidebar():
+    """The page chosen, and the sidebar's box for the scenario's status (drawn by
+    :func:`scenario_status` after the page, so a save or change the page made shows at once)."""
     st.sidebar.title("placeplan")
     default = st.query_params.get("page", "Overview")
     page = st.sidebar.radio("Page", PAGES, index=PAGES.index(default) if default in PAGES else 0, key=state.Key.PAGE)
-    s, loaded = state.scenario(), state.loaded()
     st.sidebar.markdown("**Scenario**")
-    if loaded:
-        st.sidebar.text(f"{loaded['name']} — version {loaded['version']} by {loaded['author']}")
-    else:
-        st.sidebar.write("New scenario (not saved)")
-    n = len(s.add_sites) + len(s.remove_sites) + len(s.edit_sites) + len(s.capacity_changes) + len(s.costs) + len(s.assumptions)
-    st.sidebar.caption(f"{n} change(s) from the base region")
+    status = st.sidebar.container()
     user = state.user()
     if user is None:
         st.sidebar.text_input("Your name (recorded with each save)", key=state.Key.AUTHOR, value=os.environ.get("USER", ""))
@@ -53,7 +49,19 @@ def sidebar() -> str:
     if st.sidebar.button("Reset to the base region", key="reset"):  # never refused: nothing is saved by it
         state.open_scenario(Scenario(name=""), None)
         st.rerun()
-    return page
+    return page, status
+
+
+def scenario_status(box) -> None:
+    """The current scenario's name, version and changes, and what a reload restored."""
+    s, loaded = state.scenario(), state.loaded()
+    with box:
+        if loaded:
+            st.text(f"{loaded['name']} — version {loaded['version']} by {loaded['author']}")
+        else:
+            st.write("New scenario (not saved)")
+        st.caption(f"{drafts.change_count(s)} change(s) from the base region")
+        drafts.sidebar_notice()
 
 
 def edits_apply() -> bool:
@@ -97,7 +105,8 @@ def main() -> None:
         st.error("The roles file cannot be read, so everyone may only view until it is fixed "
                  "(tell whoever runs the app):")
         show_problems(roles_problems)
-    page = sidebar()
+    drafts.on_new_session()
+    page, status = sidebar()
     for message in state.pop_refused():
         st.error(f"Not changed: {plain(message)}.")
     confirmed = state.pop_confirmed()
@@ -115,6 +124,7 @@ def main() -> None:
         logging.getLogger("placeplan.app").exception("page %s failed", page)
         st.error(plain(f"Something went wrong on this page ({type(exc).__name__}: {exc}). Your scenario is unchanged; "
                        "please report what you did."))
+    scenario_status(status)
     footer()
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import placeplan as pp
-from placeplan.app import state
+from placeplan.app import drafts, state
 from placeplan.app.views import compare as compare_view
 from placeplan.app.widgets import checked_upload, plain, show_problems, start_from_button
 from placeplan.io.rights import EDIT_ROLES, council_to_record
@@ -109,7 +109,17 @@ def save_form(db: ScenarioStore) -> bool:
                 author = user.email if user is not None else state.author()
                 state.open_scenario(named, {"name": named.name, "version": version, "author": author})
                 st.success(f"Saved '{plain(named.name)}' as version {version}.")
+                share(named.name, version)
     return True
+
+
+def share(name: str, version: int) -> None:
+    """A saved version's share link, to copy: anyone with it opens that version (rights are checked at save)."""
+    rel, full = drafts.share_link(name, version)
+    st.caption(f"Link to {plain(name)} version {version} (anyone using this app can open it):")
+    st.code(full or rel, language=None)
+    if full:
+        st.caption(f"Or, on this app's address: {plain(rel)}")
 
 
 def saved_list(db: ScenarioStore, saved: list) -> None:
@@ -134,6 +144,7 @@ def saved_list(db: ScenarioStore, saved: list) -> None:
             user = state.user()
             if stored(db.delete, pick, user if user is not None else (state.author() or "unknown"), shown) is not None:
                 st.rerun()
+    share(pick, versions[pick].version)
 
 
 def deleted_list(db: ScenarioStore) -> None:
