@@ -108,3 +108,47 @@ def test_a_damaged_draft_is_ignored_with_a_message():
     assert not again.exception
     assert again.session_state["scenario"].assumptions == {}
     assert any("cannot be read back" in w.value for w in again.sidebar.warning)
+
+
+def test_a_draft_made_on_an_uploaded_region_offers_to_drop_what_this_region_lacks():
+    tab = "uploadedregiondraft01"
+    DraftStore(default_drafts_path()).put(
+        f"tab:{tab}", Scenario(name="", edit_sites={"MK:NOT-IN-THE-BASE": {"dwellings": 300.0}},
+                               assumptions={"headroom": 0.05}), None, unsaved=True, on_upload=True)
+    at = session(draft=tab)
+    assert not at.exception
+    assert "Restored your unsaved changes from" in sidebar_words(at) and "uploaded region" in sidebar_words(at)
+    warned = " ".join(w.value for w in at.warning)
+    assert "1 edit(s) of the current scenario name what this region does not have" in warned, warned
+    next(b for b in at.button if b.label.startswith("Drop the 1 edit(s)")).click().run()
+    assert at.session_state["scenario"].edit_sites == {}
+    assert at.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.05)
+
+
+ROLES = """email,council_code,role
+boss@region.gov.uk,*,admin
+other@region.gov.uk,*,admin
+"""
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x", "client_id": "c",
+        "client_secret": "s", "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+
+
+def signed_in(email: str, page: str = "Overview") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": email}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page != "Overview":
+        at.sidebar.radio(key="page").set_value(page).run()
+    return at
+
+
+def test_a_signed_in_users_draft_is_theirs_alone(tmp_path, monkeypatch):
+    (tmp_path / "roles.csv").write_text(ROLES)
+    monkeypatch.setenv("PLACEPLAN_ROLES", str(tmp_path / "roles.csv"))
+    at = signed_in("boss@region.gov.uk", "Children's services")
+    at.number_input(key="headroom_pct").set_value(5.0).run()
+    assert "draft" not in at.query_params  # keyed by the user, not the URL
+    assert signed_in("boss@region.gov.uk").session_state["scenario"].assumptions["headroom"] == pytest.approx(0.05)
+    assert signed_in("other@region.gov.uk").session_state["scenario"].assumptions == {}
