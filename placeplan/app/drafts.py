@@ -24,6 +24,7 @@ import streamlit as st
 
 from placeplan.app import state
 from placeplan.app.widgets import plain
+from placeplan.errors import PlaceplanError
 from placeplan.io.drafts import DamagedDraftError, Draft, DraftStore, default_drafts_path
 from placeplan.io.store import StaleScenarioError, StoreError
 from placeplan.model.scenario import Scenario
@@ -185,7 +186,7 @@ def _discard(loaded: dict | None) -> None:
             state.open_scenario(doc, {"name": v.name, "version": v.version, "author": v.author})
             state.confirm(f"discarded the restored changes: back to {v.name} version {v.version}")
             return
-        except (StoreError, StaleScenarioError):
+        except PlaceplanError:  # gone or unreadable since: back to the base region instead
             pass
     state.open_scenario(Scenario(name=""), None)
     state.confirm("discarded the restored changes: back to the base region")
@@ -205,7 +206,7 @@ def _open_link(name: str, version: str) -> None:
                        "mistyped or from another app); starting from the base region. Saved scenarios are listed "
                        "on the Scenarios page."))
         return
-    except StoreError as exc:
+    except PlaceplanError as exc:  # the store is missing or busy, or the stored document is damaged
         st.error(plain(f"This link's scenario cannot be opened: {exc}"))
         return
     if v.deleted:
