@@ -152,3 +152,21 @@ def test_a_signed_in_users_draft_is_theirs_alone(tmp_path, monkeypatch):
     assert "draft" not in at.query_params  # keyed by the user, not the URL
     assert signed_in("boss@region.gov.uk").session_state["scenario"].assumptions["headroom"] == pytest.approx(0.05)
     assert signed_in("other@region.gov.uk").session_state["scenario"].assumptions == {}
+
+
+def test_a_link_opened_over_a_users_draft_offers_the_draft(tmp_path, monkeypatch, store_path):
+    (tmp_path / "roles.csv").write_text(ROLES)
+    monkeypatch.setenv("PLACEPLAN_ROLES", str(tmp_path / "roles.csv"))
+    ScenarioStore(store_path, create=True).save(Scenario(name="Option A", assumptions={"headroom": 0.04}), "bob")
+    at = signed_in("boss@region.gov.uk", "Children's services")
+    at.number_input(key="headroom_pct").set_value(5.0).run()
+    linked = AppTest.from_file(APP, default_timeout=120)
+    linked.secrets["auth"] = AUTH
+    linked.user = {"is_logged_in": True, "email": "boss@region.gov.uk"}
+    linked.query_params["scenario"], linked.query_params["version"] = "Option A", "1"
+    linked.run()
+    assert linked.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.04)
+    assert "You also have unsaved changes from" in sidebar_words(linked)
+    linked.sidebar.button(key="restore_draft").click().run()
+    assert linked.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.05)
+    assert "Restored your unsaved changes" in sidebar_words(linked)

@@ -43,6 +43,7 @@ class Key:
     PRISTINE = "_draft_pristine"  #: digest of the stored version as opened (equal to it: nothing unsaved)
     RESTORED = "_draft_restored"  #: what was restored on the first run, shown until discarded or changed
     PROBLEM = "_draft_problem"  #: why the draft could not be kept or read, said once
+    OFFER = "_draft_offer"  #: {"digest", "when", "changes"}: a signed-in user's draft kept while a link's version is shown
 
 
 @st.cache_resource(show_spinner=False)
@@ -161,6 +162,7 @@ def sidebar_notice() -> None:
     problem = st.session_state.pop(Key.PROBLEM, None)
     if problem:
         st.warning(plain(problem))
+    _offer()
     r = st.session_state.get(Key.RESTORED)
     if not r or state.scenario().digest() != r["digest"]:
         st.session_state.pop(Key.RESTORED, None)
@@ -174,6 +176,27 @@ def sidebar_notice() -> None:
                    "this region does not have.")
     if st.button("Discard them", key="discard_draft"):
         _discard(r["loaded"])
+        st.rerun()
+
+
+def _offer() -> None:
+    """A link opened over a signed-in user's unsaved draft: offer the draft until they change what the link opened
+    (their next change replaces the draft)."""
+    o = st.session_state.get(Key.OFFER)
+    if not o or state.scenario().digest() != o["digest"]:
+        st.session_state.pop(Key.OFFER, None)
+        return
+    st.info(f"You also have unsaved changes from {o['when']}: {o['changes']} change(s). Your next change here "
+            "replaces them.")
+    if st.button("Restore them instead", key="restore_draft"):
+        st.session_state.pop(Key.OFFER, None)
+        try:
+            draft = drafts().get(draft_key())
+        except StoreError as exc:
+            st.session_state[Key.PROBLEM] = str(exc)
+            draft = None
+        if draft is not None:
+            _restore(draft)
         st.rerun()
 
 
@@ -218,6 +241,15 @@ def _open_link(name: str, version: str) -> None:
     # signed-in user's draft from another tab is kept)
     st.session_state[Key.WRITTEN] = _sig(doc, loaded)
     state.open_scenario(doc, loaded)
+    key = draft_key()
+    if key is not None and key.startswith("user:"):  # the user's own draft from another tab: offer it, until they change this
+        try:
+            draft = drafts().get(key)
+        except StoreError:
+            draft = None
+        if draft is not None and draft.unsaved:
+            st.session_state[Key.OFFER] = {"digest": doc.digest(), "when": _when(draft.saved_at),
+                                           "changes": change_count(draft.scenario)}
 
 
 def share_link(name: str, version: int) -> tuple[str, str | None]:
