@@ -11,7 +11,7 @@ import pytest
 
 from placeplan.io.store import ScenarioStore
 from placeplan.model.scenario import Scenario
-from tests.test_e2e_browser import CHROMIUM, app_url, browser, choose, settle  # noqa: F401 (fixtures)
+from tests.test_e2e_browser import CHROMIUM, SHOTS, app_url, browser, choose, settle  # noqa: F401 (fixtures)
 from tests.test_e2e_teams import open_page
 
 pytestmark = pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium")
@@ -40,6 +40,7 @@ def test_a_change_survives_a_reload(app_url, browser):  # noqa: F811
     sidebar(page).get_by_text(re.compile(r"Restored your unsaved changes from \d")).wait_for(timeout=30_000)
     assert headroom(page) == 5
     assert sidebar(page).get_by_role("button", name="Discard them").is_visible()
+    page.screenshot(path=str(SHOTS / "draft_restored_1400x900.png"))
     page.close()
     fresh = open_page(browser, url, "Children's services")  # a new visit, without the tab's draft id
     assert headroom(fresh) != 5
@@ -63,4 +64,11 @@ def test_a_share_link_opens_that_version(app_url, browser):  # noqa: F811
     shared.goto(link.replace("version=2", "version=1"), timeout=60_000)
     sidebar(shared).get_by_text("E2E Shared — version 1 by Link Tester").wait_for(timeout=60_000)
     settle(shared)
+    bad = browser.new_page(viewport={"width": 1400, "height": 900})
+    bad.goto(link.replace("version=2", "version=7"), timeout=60_000)
+    bad.get_by_text(re.compile(r"This link asks for scenario 'E2E Shared' version 7, which is not in the shared store")).wait_for(
+        timeout=60_000)
+    settle(bad)
+    bad.screenshot(path=str(SHOTS / "bad_link_1400x900.png"))
+    bad.close()
     shared.close()
