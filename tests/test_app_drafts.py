@@ -55,6 +55,7 @@ def test_a_change_survives_a_reload_and_can_be_discarded():
     assert again.session_state["scenario"].assumptions == {}
     assert "Restored" not in sidebar_words(again)
     assert "New scenario (not saved)" in sidebar_words(again)
+    assert any("Discarded the restored changes: back to the base region." in m.value for m in again.sidebar.success)
     assert session(draft=tab).session_state["scenario"].assumptions == {}  # discarded for good
 
 
@@ -70,6 +71,19 @@ def test_sidebar_says_saved_and_the_new_version_at_once(store_path):
     assert "Option A — version 2 by alice" in sidebar_words(at), sidebar_words(at)
     codes = [c.value for c in at.code]
     assert any(c.endswith("?scenario=Option+A&version=2") for c in codes), codes
+    tab = at.query_params["draft"]
+    tab = tab[0] if isinstance(tab, list) else tab
+    again = session(draft=tab)  # a reload after the save reopens the saved version
+    assert "Option A — version 2 by alice" in sidebar_words(again)
+    assert "Reopened Option A version 2 as you left it at" in sidebar_words(again)
+    again.sidebar.radio(key="page").set_value("Children's services").run()
+    again.number_input(key="headroom_pct").set_value(7.0).run()  # a change after it, then a reload
+    again = session(draft=tab)
+    assert again.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.07)
+    assert "Restored your unsaved changes from" in sidebar_words(again)
+    again.sidebar.button(key="discard_draft").click().run()  # back to the version it was loaded from
+    assert again.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.05)
+    assert any("back to Option A version 2" in m.value for m in again.sidebar.success)
 
 
 def test_share_link_opens_that_version(store_path):

@@ -43,6 +43,7 @@ class Key:
     PRISTINE = "_draft_pristine"  #: digest of the stored version as opened (equal to it: nothing unsaved)
     RESTORED = "_draft_restored"  #: what was restored on the first run, shown until discarded or changed
     PROBLEM = "_draft_problem"  #: why the draft could not be kept or read, said once
+    SAID = "_draft_said"  #: what "Discard them" did, said once
     OFFER = "_draft_offer"  #: {"digest", "when", "changes"}: a signed-in user's draft kept while a link's version is shown
 
 
@@ -159,9 +160,11 @@ def _when(t: datetime) -> str:
 def sidebar_notice() -> None:
     """In the sidebar: what was restored (with "Discard them") while it is unchanged, and
     once, why a draft could not be kept or read."""
-    problem = st.session_state.pop(Key.PROBLEM, None)
+    problem, said = st.session_state.pop(Key.PROBLEM, None), st.session_state.pop(Key.SAID, None)
     if problem:
         st.warning(plain(problem))
+    if said:
+        st.success(plain(said))
     _offer()
     r = st.session_state.get(Key.RESTORED)
     if not r or state.scenario().digest() != r["digest"]:
@@ -207,12 +210,12 @@ def _discard(loaded: dict | None) -> None:
         try:
             doc, v = state.store().load(loaded["name"], loaded["version"])
             state.open_scenario(doc, {"name": v.name, "version": v.version, "author": v.author})
-            state.confirm(f"discarded the restored changes: back to {v.name} version {v.version}")
+            st.session_state[Key.SAID] = f"Discarded the restored changes: back to {v.name} version {v.version}."
             return
         except PlaceplanError:  # gone or unreadable since: back to the base region instead
             pass
     state.open_scenario(Scenario(name=""), None)
-    state.confirm("discarded the restored changes: back to the base region")
+    st.session_state[Key.SAID] = "Discarded the restored changes: back to the base region."
 
 
 def _open_link(name: str, version: str) -> None:
