@@ -184,3 +184,14 @@ def test_a_link_opened_over_a_users_draft_offers_the_draft(tmp_path, monkeypatch
     linked.sidebar.button(key="restore_draft").click().run()
     assert linked.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.05)
     assert "Restored your unsaved changes" in sidebar_words(linked)
+
+
+def test_an_unusable_drafts_file_is_said_once_and_never_stops_an_edit(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLACEPLAN_DRAFTS", str(tmp_path / "no such folder" / "drafts.sqlite"))
+    at = session("Children's services")
+    at.number_input(key="headroom_pct").set_value(5.0).run()
+    assert not at.exception and at.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.05)
+    said = " ".join(w.value for w in at.sidebar.warning)
+    assert "not kept as a draft in this session" in said and str(tmp_path) not in said, said
+    at.number_input(key="headroom_pct").set_value(6.0).run()
+    assert at.session_state["scenario"].assumptions["headroom"] == pytest.approx(0.06) and not at.sidebar.warning

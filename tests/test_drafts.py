@@ -9,7 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from placeplan.io import drafts as drafts_mod
-from placeplan.io.drafts import DamagedDraftError, DraftStore, default_drafts_path
+from placeplan.io.drafts import (
+    DamagedDraftError,
+    DraftStore,
+    DraftTooLargeError,
+    default_drafts_path,
+)
 from placeplan.io.store import StoreError
 from placeplan.model.scenario import Scenario
 
@@ -56,7 +61,7 @@ def test_each_key_reads_only_its_own(db):
 
 def test_size_is_bounded(db, monkeypatch):
     big = Scenario(name="", description="x" * (drafts_mod.MAX_DRAFT_BYTES + 1))
-    with pytest.raises(StoreError, match=r"too large to keep as a draft .*save them on the Scenarios page"):
+    with pytest.raises(DraftTooLargeError, match=r"too large to keep as a draft .*save them on the Scenarios page"):
         db.put("k", big)
     assert db.get("k") is None
     # old drafts go, and the least recently written go first past the total

@@ -25,7 +25,13 @@ import streamlit as st
 from placeplan.app import state
 from placeplan.app.widgets import plain
 from placeplan.errors import PlaceplanError
-from placeplan.io.drafts import DamagedDraftError, Draft, DraftStore, default_drafts_path
+from placeplan.io.drafts import (
+    DamagedDraftError,
+    Draft,
+    DraftStore,
+    DraftTooLargeError,
+    default_drafts_path,
+)
 from placeplan.io.store import StaleScenarioError, StoreError
 from placeplan.model.scenario import Scenario
 
@@ -44,6 +50,7 @@ class Key:
     RESTORED = "_draft_restored"  #: what was restored on the first run, shown until discarded or changed
     PROBLEM = "_draft_problem"  #: why the draft could not be kept or read, said once
     SAID = "_draft_said"  #: what "Discard them" did, said once
+    OFF = "_draft_off"  #: the drafts file cannot be used: said once, not tried again this session
     OFFER = "_draft_offer"  #: {"digest", "when", "changes"}: a signed-in user's draft kept while a link's version is shown
 
 
@@ -89,7 +96,7 @@ def autosave(opened: bool = False) -> None:
     if opened:
         st.session_state[Key.PRISTINE] = s.digest() if loaded else None
     sig = _sig(s, loaded)
-    if st.session_state.get(Key.WRITTEN) == sig:
+    if st.session_state.get(Key.WRITTEN) == sig or st.session_state.get(Key.OFF):
         return
     unsaved = s.digest() != st.session_state.get(Key.PRISTINE) if loaded else change_count(s) > 0
     nothing = not loaded and not unsaved and not s.name
@@ -101,11 +108,15 @@ def autosave(opened: bool = False) -> None:
             else:
                 drafts().put(key, s, loaded, unsaved, state.region_key().startswith("upload:"))
         st.session_state[Key.WRITTEN] = sig
-    except StoreError as exc:
+    except DraftTooLargeError as exc:  # said at each change until the scenario is smaller or saved
         st.session_state[Key.PROBLEM] = str(exc)
-    except Exception:  # a draft must never break an edit; the log keeps why
-        logging.getLogger("placeplan.app").exception("draft not kept")
-        st.session_state[Key.PROBLEM] = "Your changes could not be kept as a draft (see the app's log)."
+    except Exception as exc:  # a draft must never break an edit: said once, then no more tries this session
+        if not isinstance(exc, StoreError):
+            logging.getLogger("placeplan.app").exception("draft not kept")
+        st.session_state[Key.OFF] = True
+        st.session_state[Key.PROBLEM] = ("Your changes are not kept as a draft in this session, so a reload would lose "
+                                         "them: save them on the Scenarios page. "
+                                         + (str(exc) if isinstance(exc, StoreError) else "(The app's log says why.)"))
     for name in ("scenario", "version"):  # a reload restores the draft now, not the link it was opened from
         if name in st.query_params:
             del st.query_params[name]

@@ -27,7 +27,7 @@ from placeplan.io.store import ScenarioStore, StoreError, default_store_path
 from placeplan.model.scenario import Scenario
 
 __all__ = ["KEEP_DAYS", "MAX_DRAFT_BYTES", "MAX_TOTAL_BYTES", "DamagedDraftError", "Draft", "DraftStore",
-           "default_drafts_path"]
+           "DraftTooLargeError", "default_drafts_path"]
 
 #: The largest draft kept (its document and what it was loaded from), in bytes.
 MAX_DRAFT_BYTES = 1_000_000
@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS drafts (
     saved_at TEXT NOT NULL
 );
 """
+
+
+class DraftTooLargeError(StoreError):
+    """A draft larger than :data:`MAX_DRAFT_BYTES` (it is not kept; saving it is the way)."""
 
 
 class DamagedDraftError(StoreError):
@@ -144,7 +148,7 @@ class DraftStore:
         doc, was = scenario.to_json(), _loaded_text(loaded)
         size = len(doc.encode("utf-8")) + len(was)
         if size > MAX_DRAFT_BYTES:
-            raise StoreError(f"These changes are too large to keep as a draft ({size / 1e6:.1f} MB; a draft may be at "
+            raise DraftTooLargeError(f"These changes are too large to keep as a draft ({size / 1e6:.1f} MB; a draft may be at "
                              f"most {MAX_DRAFT_BYTES / 1e6:g} MB): save them on the Scenarios page so a reload keeps them.")
         now = datetime.now(timezone.utc)
         with self._connect() as db:
