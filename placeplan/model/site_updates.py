@@ -35,7 +35,7 @@ from placeplan.model.changes import value_in_words
 from placeplan.model.region import Region
 from placeplan.model.scenario import SITE_FIELDS, Scenario, apply_scenario
 
-__all__ = ["MODES", "SitesUpdate", "council_sites_update"]
+__all__ = ["MODES", "SitesUpdate", "area_peaks_changed", "council_sites_update"]
 
 #: How a council's file applies: its sites become the file's, or the file's are merged in by id.
 MODES = ("replace", "merge")
@@ -176,6 +176,36 @@ def council_sites_update(region: Region, scenario: Scenario, sites: pd.DataFrame
                    for sid in moved}
     preview = _preview(now_region, after, names, new_ids, removed, diffs, moved_words)
     return SitesUpdate(candidate if candidate != scenario else scenario, preview, tuple(notes))
+
+
+def area_peaks_changed(before: pd.DataFrame, after: pd.DataFrame, at_least: float = 0.5) -> pd.DataFrame:
+    """The planning areas whose peak places needed changes from one forecast to another.
+
+    Parameters
+    ----------
+    before, after : DataFrame
+        ``Results.shortfall`` of the two forecasts (one region).
+    at_least : float
+        Changes smaller than this (places) are left out.
+
+    Returns
+    -------
+    DataFrame
+        ``council``, ``planning_area``, ``planning_area_code``, ``phase``,
+        ``peak_places_needed_before``, ``peak_places_needed_after`` and ``peak_places_needed_change``;
+        largest changes first.
+
+    Notes
+    -----
+    The peak is each area's largest places needed over the forecast years, the measure
+    summed per council by :func:`~placeplan.model.comparison.shortfall_effect` (DfE SCAP).
+    """
+    key = ["council", "planning_area", "planning_area_code", "phase"]
+    peaks = [f.groupby(key, sort=False)["places_needed"].max() for f in (before, after)]
+    out = pd.concat(peaks, axis=1, keys=["peak_places_needed_before", "peak_places_needed_after"]).fillna(0.0)
+    out["peak_places_needed_change"] = out["peak_places_needed_after"] - out["peak_places_needed_before"]
+    out = out[out["peak_places_needed_change"].abs() >= at_least].reset_index()
+    return out.sort_values("peak_places_needed_change", key=np.abs, ascending=False, ignore_index=True)
 
 
 def _refuse_other_councils(rows, ids, now, council_code, names, file) -> None:
