@@ -16,6 +16,7 @@ import placeplan as pp
 from placeplan.io.tables import read_sites
 from placeplan.model.scenario import SITE_FIELDS, Scenario, apply_scenario
 from placeplan.model.site_updates import council_sites_update
+from tests.test_app_rights import paths  # noqa: F401 (fixture)
 
 MK, BEDFORD = "E06000042", "E06000055"
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "sites.csv"
@@ -161,3 +162,15 @@ def test_replace_changes_that_council_only_and_makes_its_sites_the_files(case):
         assert all(same), (col, a, b)
     if dataclasses.replace(upd.scenario) == before:
         assert len(upd.preview) == 0
+
+
+def test_the_app_offers_the_councils_a_planner_may_edit(paths, demo_region):  # noqa: F811
+    from placeplan.io.store import ScenarioStore
+    from tests.test_app_rights import as_user
+
+    ScenarioStore(paths[0], create=True, base=demo_region)
+    mk = as_user("mk.planner@mk.gov.uk", "Planning")
+    assert mk.selectbox(key="upload_council").options == ["Milton Keynes"]
+    assert not any(b.label.startswith("Replace the region") for b in mk.button)
+    boss = as_user("boss@region.gov.uk", "Planning")
+    assert boss.selectbox(key="upload_council").options == demo_region.councils["council"].tolist()
