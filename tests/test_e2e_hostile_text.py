@@ -95,6 +95,7 @@ def test_hostile_site_names_and_file_name_are_text(app_url, browser, tmp_path): 
     combo = page.get_by_role("combobox", name="Site", exact=True)
     shown = combo.input_value() or combo.get_attribute("aria-label") or ""
     combo.click()
+    page.keyboard.type("H1 — ![pwn]")  # the file's one site, among the other councils' (the upload changes Milton Keynes only)
     page.wait_for_timeout(500)
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
