@@ -48,8 +48,9 @@ _WORDS = {"site": "name", "dwellings": "dwellings", "status": "status", "first_y
           "share_4bed": "4-bed share"}
 #: A site moved by at least this many metres is placed anew.
 MOVED_M = 1.0
-PREVIEW_COLUMNS = ["change", "site_id", "site", "council", "primary_planning_area", "secondary_planning_area",
-                   "what_changes"]
+#: The preview's columns: what changes comes right after the site's name (read first).
+PREVIEW_COLUMNS = ["change", "site", "what_changes", "council", "primary_planning_area", "secondary_planning_area",
+                   "site_id"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ class SitesUpdate:
         The current scenario with the file's changes (equal to it when nothing changes).
     preview : DataFrame
         One row per site added, removed or edited: ``change`` (``added``, ``removed``,
-        ``edited``), ``site_id``, ``site``, ``council`` (name), the primary and secondary
-        planning areas (names) and ``what_changes`` in words.
+        ``edited``), ``site`` (name), ``what_changes`` in words, ``council`` (name), the
+        primary and secondary planning areas (names) and ``site_id``.
     notes : tuple of str
         What the file holds that a scenario change cannot, and what was done instead.
     """
@@ -144,8 +145,9 @@ def council_sites_update(region: Region, scenario: Scenario, sites: pd.DataFrame
     for sid in new_ids:
         add[sid] = _new_site(sid, values.loc[sid], council_code)
     for sid, change in diffs.items():
-        if sid in added_by_scenario:
-            entry = add[sid] | change
+        if sid in added_by_scenario:  # every field the file gives (a default, e.g. the build rate, follows others)
+            entry = add[sid] | {k: v for k, v in _new_site(sid, values.loc[sid], council_code).items()
+                                if k not in ("easting", "northing")}
             if sid in moved:
                 entry = {k: v for k, v in entry.items() if not k.endswith("planning_area") and k != "planning_area_code"}
                 entry |= _where(values.loc[sid])

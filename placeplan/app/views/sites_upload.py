@@ -14,6 +14,7 @@ import streamlit as st
 
 import placeplan as pp
 from placeplan.app import state
+from placeplan.app.access import refused_edits
 from placeplan.app.widgets import checked_upload, fmt, plain, show_problems
 from placeplan.model.scenario import Scenario
 from placeplan.model.site_updates import SitesUpdate, area_peaks_changed, council_sites_update
@@ -57,6 +58,11 @@ def section() -> None:
     preview(update, names[council], checked.name)
     if update.scenario != state.scenario():
         effect(update.scenario)
+        who = state.user()
+        refused = [] if who is None else refused_edits(state.base_region(), state.scenario(), update.scenario, who)
+        if refused:  # said before the click (set_scenario would refuse it too)
+            st.error(plain("You may not apply these changes: " + "; ".join(refused[:5]) + "."))
+            return
         st.button("Apply these changes", key="apply_sites_upload", type="primary", on_click=apply,
                   args=(update, names[council], checked.name))
 
