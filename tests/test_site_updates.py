@@ -186,3 +186,17 @@ def test_the_app_offers_the_councils_a_planner_may_edit(paths, demo_region):  # 
     assert not any(b.label.startswith("Replace the region") for b in mk.button)
     boss = as_user("boss@region.gov.uk", "Planning")
     assert boss.selectbox(key="upload_council").options == demo_region.councils["council"].tolist()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(uploads())
+def test_merge_keeps_every_site_and_adds_the_files(case):
+    region, council, upload, before = case
+    upd = council_sites_update(region, before, upload, council, "merge")
+    was, now = apply_scenario(region, before)[0].sites, apply_scenario(region, upd.scenario)[0].sites
+    assert set(now["site_id"]) == set(was["site_id"]) | set(upload["site_id"])
+    assert (upd.preview["change"] != "removed").all()
+    mine = now[now["council_code"] == council].set_index("site_id")
+    given_dwellings = upload.set_index("site_id")["dwellings"]
+    assert np.allclose(mine.loc[given_dwellings.index, "dwellings"].to_numpy(dtype=float), given_dwellings.to_numpy(dtype=float))
