@@ -200,3 +200,11 @@ def test_merge_keeps_every_site_and_adds_the_files(case):
     mine = now[now["council_code"] == council].set_index("site_id")
     given_dwellings = upload.set_index("site_id")["dwellings"]
     assert np.allclose(mine.loc[given_dwellings.index, "dwellings"].to_numpy(dtype=float), given_dwellings.to_numpy(dtype=float))
+
+
+def test_an_id_given_twice_is_refused_naming_the_row(region):
+    upload = file_of(region, MK, ["MK:BR12", "MK:BR14"])
+    upload.loc[1, "site_id"] = "MK:BR12"
+    with pytest.raises(pp.ValidationError) as err:
+        council_sites_update(region, Scenario(name=""), upload, MK, "merge", file="ours.xlsx")
+    assert [(p.file, p.row, p.column) for p in err.value.problems] == [("ours.xlsx", 3, "site_id")]

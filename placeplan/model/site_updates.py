@@ -123,7 +123,7 @@ def council_sites_update(region: Region, scenario: Scenario, sites: pd.DataFrame
     _refuse_other_councils(rows, ids, now, council_code, names, file)
 
     notes: list[str] = []
-    values = _file_values(rows, ids, trajectories, region, notes)
+    values = _file_values(rows, ids, trajectories, notes)
     if "notes" in rows and rows["notes"].notna().any():
         notes.append("The notes column is not kept: the forecast does not use it.")
     mine = now.index[now["council_code"].astype(str).to_numpy() == str(council_code)]
@@ -134,7 +134,7 @@ def council_sites_update(region: Region, scenario: Scenario, sites: pd.DataFrame
     diffs |= {sid: {} for sid in moved if sid not in diffs}  # moved, its fields as they were
 
     added_by_scenario = {str(a["site_id"]): dict(a) for a in scenario.add_sites}
-    new_ids = [i for i in ids[~known]]
+    new_ids = ids[~known].tolist()
     add = dict(added_by_scenario)
     remove, edit = list(scenario.remove_sites), {k: dict(v) for k, v in scenario.edit_sites.items()}
     base = region.sites.set_index(region.sites["site_id"].astype(str))
@@ -211,7 +211,7 @@ def area_peaks_changed(before: pd.DataFrame, after: pd.DataFrame, at_least: floa
 
 
 def _refuse_other_councils(rows, ids, now, council_code, names, file) -> None:
-    """Rows for another council, and ids that are another council's sites: refused."""
+    """Rows for another council, ids that are another council's sites, and ids given twice: refused."""
     council = names.get(str(council_code), str(council_code))
     codes = rows["council_code"].astype(str).str.strip().to_numpy()
     problems = [Problem(file, "sites", int(r) + 2, "council_code",
@@ -224,11 +224,15 @@ def _refuse_other_councils(rows, ids, now, council_code, names, file) -> None:
                          f"site id {ids[r]!r} is already a site of {names.get(owner[r], owner[r])}: give {council}'s "
                          f"site another id")
                  for r in taken[:20]]
+    twice = np.flatnonzero(ids.duplicated().to_numpy())
+    problems += [Problem(file, "sites", int(r) + 2, "site_id", f"site id {ids[r]!r} appears twice in the file: "
+                                                              f"give each site its own id")
+                 for r in twice[:20]]
     if problems:
         raise ValidationError(problems)
 
 
-def _file_values(rows, ids, trajectories, region, notes) -> pd.DataFrame:
+def _file_values(rows, ids, trajectories, notes) -> pd.DataFrame:
     """The file's values of the compared fields, by site id (a trajectory as its average rate)."""
     out = pd.DataFrame({f: rows[f] if f in rows else np.nan for f in _FIELDS})
     out.index = ids.to_numpy()
