@@ -90,11 +90,12 @@ def test_hostile_site_names_and_file_name_are_text(app_url, browser, tmp_path): 
     page.get_by_text("Load your council's sites file").click()
     page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(sites))
     page.get_by_text(re.compile("1 sites read from <img src=x onerror")).wait_for(timeout=60_000)
-    page.get_by_role("button", name="Replace the region's sites with these").click()
+    page.get_by_role("button", name="Apply these changes").click()
     settle(page)
     combo = page.get_by_role("combobox", name="Site", exact=True)
     shown = combo.input_value() or combo.get_attribute("aria-label") or ""
     combo.click()
+    page.keyboard.type("H1 — ![pwn]")  # the file's one site, among the other councils' (the upload changes Milton Keynes only)
     page.wait_for_timeout(500)
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")

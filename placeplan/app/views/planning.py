@@ -9,7 +9,8 @@ import streamlit as st
 
 import placeplan as pp
 from placeplan.app import edits, state
-from placeplan.app.widgets import checked_upload, editor, fmt, plain, show_problems
+from placeplan.app.views import sites_upload
+from placeplan.app.widgets import editor, fmt, plain, show_problems
 from placeplan.io.schema import STATUSES
 from placeplan.model.scenario import Scenario
 from placeplan.model.settings import setting
@@ -34,12 +35,7 @@ def page() -> None:
         add_site_form(reg)
     all_sites(reg, s, table)
     with st.expander("Load your council's sites file (CSV or XLSX, see the templates)"):
-        checked = checked_upload("Sites file", ["csv", "xlsx"], "sites_upload", "sites")
-        if checked is not None and checked.region is not None:
-            st.success(plain(f"{len(checked.region.sites)} sites read from {checked.name}."))
-            if st.button("Replace the region's sites with these", key="use_sites"):
-                state.use_region(checked.region)  # the scenario's edits are kept; those naming sites the
-                st.rerun()  # new file lacks are offered to be dropped (ui.edits_apply), never refused
+        sites_upload.section()
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
