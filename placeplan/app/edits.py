@@ -143,6 +143,8 @@ def edits_not_applying(region: Region, scenario: Scenario) -> tuple[Scenario, li
 
     edit = {k: v for k, v in scenario.edit_sites.items() if keep(str(k) in sites, f"edit of site {k}")}
     remove = [k for k in scenario.remove_sites if keep(str(k) in sites, f"removal of site {k}")]
+    new_ids = {str(r.get("site_id")) for r in scenario.add_sites}
+    traj = {k: v for k, v in scenario.trajectories.items() if keep(str(k) in sites | new_ids, f"trajectory of site {k}")}
     add = [r for r in scenario.add_sites
            if keep(("council_code" not in r or str(r["council_code"]) in councils)
                    and all(str(r[c]) in areas for c in ("planning_area_code", "primary_planning_area",
@@ -155,7 +157,7 @@ def edits_not_applying(region: Region, scenario: Scenario) -> tuple[Scenario, li
              for key in ("costs", "funding")}
     rates = {k: v for k, v in scenario.background_rates.items() if keep(str(k) in councils, f"background rate of {k}")}
     kept = dataclasses.replace(scenario, edit_sites=edit, remove_sites=remove, add_sites=add,
-                               capacity_changes=capacity, background_rates=rates, **money)
+                               capacity_changes=capacity, background_rates=rates, trajectories=traj, **money)
     return kept, dropped
 
 

@@ -40,7 +40,7 @@ def sidebar() -> str:
         st.sidebar.text(f"{loaded['name']} — version {loaded['version']} by {loaded['author']}")
     else:
         st.sidebar.write("New scenario (not saved)")
-    n = len(s.add_sites) + len(s.remove_sites) + len(s.edit_sites) + len(s.capacity_changes) + len(s.costs) + len(s.assumptions)
+    n = len(s.add_sites) + len(s.remove_sites) + len(s.edit_sites) + len(s.capacity_changes) + len(s.costs) + len(s.assumptions) + len(s.trajectories)
     st.sidebar.caption(f"{n} change(s) from the base region")
     user = state.user()
     if user is None:

@@ -147,7 +147,8 @@ def check_scenario(scenario: Scenario, file: str = "") -> list[Problem]:
     The answer is remembered per content (the app re-forecasts one scenario on every
     lever edit; its site edits are checked once).
     """
-    parts = (scenario.edit_sites, scenario.add_sites, scenario.costs, scenario.capacity_changes, scenario.funding)
+    parts = (scenario.edit_sites, scenario.add_sites, scenario.costs, scenario.capacity_changes, scenario.funding,
+             scenario.trajectories)
     if not any(parts):
         return []
     try:
@@ -182,6 +183,13 @@ def _check_scenario(scenario: Scenario, file: str) -> list[Problem]:
     for k, items in by_field.items():
         for pos, msg in _check_values([v for _, v in items], columns[k], file):
             where = f"edit_sites.{items[pos][0]}.{k}" if pos is not None else f"edit_sites.*.{k}"
+            problems.append(Problem(file, LAYER, None, where, msg))
+    # trajectories: their years and completions as the bundle's trajectories layer's
+    traj = {c.name: c for c in LAYERS["trajectories"].columns}
+    items = [(sid, y, n) for sid, years in scenario.trajectories.items() for y, n in years.items()]
+    for col, values in (("academic_year", [y for _, y, _ in items]), ("dwellings", [n for _, _, n in items])):
+        for pos, msg in _check_values(values, traj[col], file):
+            where = f"trajectories.{items[pos][0]}.{items[pos][1]}" if pos is not None else "trajectories"
             problems.append(Problem(file, LAYER, None, where, msg))
     # new sites, capacity, cost and funding rows: the bundle's own layer check, once
     from placeplan.io.scenario_rows import check_scenario_rows
