@@ -46,7 +46,7 @@ def _capacity_key(r: dict) -> tuple:
     return str(r.get("planning_area_code")), str(r.get("phase")), r.get("academic_year"), r.get("places")
 
 
-def _trajectory_words(region: Region, s: Scenario, sid: str, most: int = 6) -> str:
+def _trajectory_words(region: Region, s: Scenario, sid: str, most: int = 4) -> str:
     """A site's completions in scenario ``s`` in a few words: its trajectory year by year
     (the first ``most`` years), or its build rate and first year."""
     if sid in s.trajectories and s.trajectories[sid]:

@@ -10,6 +10,7 @@ builds from its first year at its build rate again.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +24,8 @@ from placeplan.model.region import Assumptions, Region
 if TYPE_CHECKING:
     from placeplan.model.scenario import Scenario
 
-__all__ = ["read_trajectories", "replace_trajectories", "site_trajectory", "trajectory_problems", "trajectory_rows"]
+__all__ = ["has_trajectory", "read_trajectories", "replace_trajectories", "scenario_site_trajectory", "site_trajectory",
+           "trajectory_problems", "trajectory_rows", "with_trajectory", "without_trajectory"]
 
 COLUMNS = ["site_id", "academic_year", "dwellings"]
 
@@ -125,3 +127,50 @@ def site_trajectory(region: Region, site_id: str, years: np.ndarray, a: Assumpti
     return pd.Series(built[0] if len(built) else np.zeros(len(years)),
                      index=[academic_year_label(int(y)) for y in years], name="dwellings")
 
+
+
+def scenario_site_trajectory(region: Region, scenario: Scenario, site_id: str, years: np.ndarray) -> pd.Series:
+    """:func:`site_trajectory` of a site as ``scenario`` leaves it (its edits, its trajectory, or
+    the new site it adds), applying only what touches that site."""
+    from placeplan.model.scenario import Scenario, apply_scenario
+
+    sid = str(site_id)
+    only = Scenario(add_sites=[s for s in scenario.add_sites if str(s.get("site_id")) == sid],
+                    edit_sites={k: v for k, v in scenario.edit_sites.items() if k == sid},
+                    trajectories={k: v for k, v in scenario.trajectories.items() if k == sid})
+    changed, _ = apply_scenario(region, only)
+    return site_trajectory(changed, sid, years)
+
+
+def has_trajectory(region: Region, scenario: Scenario, site_id: str) -> bool:
+    """Whether the site follows an explicit trajectory in ``scenario`` (its own, else the region's)."""
+    sid = str(site_id)
+    if sid in scenario.trajectories:
+        return bool(scenario.trajectories[sid])
+    return _in_region(region, sid)
+
+
+def _in_region(region: Region, sid: str) -> bool:
+    tr = region.trajectories
+    return bool(len(tr)) and bool((tr["site_id"].astype(str) == sid).any())
+
+
+def with_trajectory(scenario: Scenario, site_id: str, completions: dict[str, float]) -> Scenario:
+    """``scenario`` with the site's trajectory set to ``completions`` (academic year label ->
+    dwellings; years with none are left out, one year is kept if all are 0). Years of the
+    scenario's trajectory not in ``completions`` (beyond the years shown) are kept."""
+    sid = str(site_id)
+    given = {str(y): float(v) for y, v in completions.items() if v is not None and np.isfinite(v)}
+    kept = {y: v for y, v in scenario.trajectories.get(sid, {}).items() if y not in given}
+    years = {**kept, **{y: v for y, v in given.items() if v > 0}} or dict(list(given.items())[:1])
+    return dataclasses.replace(scenario, trajectories={**scenario.trajectories, sid: dict(sorted(years.items()))})
+
+
+def without_trajectory(region: Region, scenario: Scenario, site_id: str) -> Scenario:
+    """``scenario`` with the site back to its first year and build rate: the scenario's
+    trajectory dropped, and the region's (if it has one) replaced by none (``{}``)."""
+    sid = str(site_id)
+    rest = {k: v for k, v in scenario.trajectories.items() if k != sid}
+    if _in_region(region, sid):  # the region's own: override it with none
+        rest[sid] = {}
+    return dataclasses.replace(scenario, trajectories=rest)
