@@ -139,7 +139,8 @@ def check_scenario(scenario: Scenario, file: str = "") -> list[Problem]:
 
     Site edits (``edit_sites``) and new sites (``add_sites``) are checked as a sites file
     is (:data:`placeplan.io.schema.LAYERS` ``["sites"]``: types, ranges, finite numbers,
-    allowed statuses; a new site's coordinates as the layer's geometry); ``costs``,
+    allowed statuses; a new site's coordinates as the layer's geometry); ``trajectories``
+    (years and completions) with the ``trajectories`` layer's columns; ``costs``,
     ``capacity_changes`` and ``funding`` rows with their layers; ``delay_years`` with the
     setting's own range. Checks needing the region (known sites, councils, planning
     areas) are :func:`~placeplan.model.scenario.apply_scenario`'s.

@@ -41,14 +41,15 @@ def trajectory_editor(reg: pp.Region, sid: str, name: str, dwellings: float) -> 
                    "stops when the running total reaches them; one that adds up to less builds only its total "
                    "within these years. The scenario's delay lever moves the trajectory later; the build-rate "
                    "multiplier does not change it.")
-        edited = editor(f"trajectory_{sid}", [sid, s.trajectories.get(sid), s.edit_sites.get(sid),
+        prefix = f"trajectory_{sid}"
+        edited = editor(prefix, [sid, s.trajectories.get(sid), s.edit_sites.get(sid),
                                               [a for a in s.add_sites if str(a.get("site_id")) == sid],
                                               state.region_key(), state.assumptions().horizon],
                         lambda: table(reg, s, sid),
                         column_config={YEAR: st.column_config.TextColumn(YEAR, disabled=True),
                                        COMPLETIONS: st.column_config.NumberColumn(
                                            COMPLETIONS, min_value=0, max_value=MAX_COMPLETIONS, step=1)})
-        shown = edited if edited is not None else table(reg, s, sid)
+        shown = edited if edited is not None else state.editor_inputs()[prefix][1]  # the table as made
         total = float(pd.to_numeric(shown[COMPLETIONS], errors="coerce").fillna(0).sum())
         said = f"Total {total:,.0f} of the site's {dwellings:,.0f} dwellings"
         if total > dwellings + 1e-9:
