@@ -230,3 +230,12 @@ def test_app_refuses_another_councils_trajectory(tmp_path, monkeypatch):
     assert any("may not change site CB:CB/17/05977/BRWN of Central Bedfordshire" in e.value.replace("\\", "")
                for e in at.error)
     assert at.session_state["scenario"].trajectories == {}
+
+
+def test_deleting_a_site_in_the_table_drops_its_trajectory(tiny_region):
+    from placeplan.app.edits import scenario_from_sites_table
+
+    s = Scenario(trajectories={"S1": {"2016/17": 50.0}})
+    gone = scenario_from_sites_table(tiny_region, s, pd.DataFrame({"site_id": pd.Series([], dtype=str)}))
+    assert gone.remove_sites == ["S1"] and gone.trajectories == {}
+    apply_scenario(tiny_region, gone)  # a scenario that runs

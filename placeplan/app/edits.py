@@ -74,7 +74,8 @@ def scenario_from_sites_table(region: Region, scenario: Scenario, table: pd.Data
             if v is not None:
                 add[col] = _cast(col, v)
         adds.append(add)
-    return dataclasses.replace(scenario, add_sites=adds, remove_sites=remove, edit_sites=edits)
+    kept = {k: v for k, v in scenario.trajectories.items() if k in set(rows.index)}  # a deleted site's goes too
+    return dataclasses.replace(scenario, add_sites=adds, remove_sites=remove, edit_sites=edits, trajectories=kept)
 
 
 def _cast(col: str, value):
