@@ -67,7 +67,7 @@ def drafts() -> DraftStore:
 def change_count(s: Scenario) -> int:
     """Changes from the base region, counted as the sidebar counts them."""
     return (len(s.add_sites) + len(s.remove_sites) + len(s.edit_sites) + len(s.capacity_changes) + len(s.costs)
-            + len(s.assumptions))
+            + len(s.assumptions) + len(s.trajectories) + len(s.funding) + len(s.background_rates))
 
 
 def draft_key(make: bool = False) -> str | None:

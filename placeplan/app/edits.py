@@ -74,7 +74,8 @@ def scenario_from_sites_table(region: Region, scenario: Scenario, table: pd.Data
             if v is not None:
                 add[col] = _cast(col, v)
         adds.append(add)
-    return dataclasses.replace(scenario, add_sites=adds, remove_sites=remove, edit_sites=edits)
+    kept = {k: v for k, v in scenario.trajectories.items() if k in set(rows.index)}  # a deleted site's goes too
+    return dataclasses.replace(scenario, add_sites=adds, remove_sites=remove, edit_sites=edits, trajectories=kept)
 
 
 def _cast(col: str, value):
@@ -143,6 +144,8 @@ def edits_not_applying(region: Region, scenario: Scenario) -> tuple[Scenario, li
 
     edit = {k: v for k, v in scenario.edit_sites.items() if keep(str(k) in sites, f"edit of site {k}")}
     remove = [k for k in scenario.remove_sites if keep(str(k) in sites, f"removal of site {k}")]
+    new_ids = {str(r.get("site_id")) for r in scenario.add_sites}
+    traj = {k: v for k, v in scenario.trajectories.items() if keep(str(k) in sites | new_ids, f"trajectory of site {k}")}
     add = [r for r in scenario.add_sites
            if keep(("council_code" not in r or str(r["council_code"]) in councils)
                    and all(str(r[c]) in areas for c in ("planning_area_code", "primary_planning_area",
@@ -155,7 +158,7 @@ def edits_not_applying(region: Region, scenario: Scenario) -> tuple[Scenario, li
              for key in ("costs", "funding")}
     rates = {k: v for k, v in scenario.background_rates.items() if keep(str(k) in councils, f"background rate of {k}")}
     kept = dataclasses.replace(scenario, edit_sites=edit, remove_sites=remove, add_sites=add,
-                               capacity_changes=capacity, background_rates=rates, **money)
+                               capacity_changes=capacity, background_rates=rates, trajectories=traj, **money)
     return kept, dropped
 
 

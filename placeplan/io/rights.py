@@ -4,7 +4,7 @@ base region (pure functions; the scenario store calls them before every save and
 A change is anything that differs between two versions of a scenario, counted as a multiset
 (a row added twice is two changes). Each change needs a role for the council that owns what
 it touches: a site is its council's (in the base region); a new site is the council's it
-says *and* the council's whose area it lies in; moving a site to another council needs the
+says *and* the council's whose area it lies in; a site's trajectory is an edit of the site; moving a site to another council needs the
 planner role for both; capacity needs children's services for the planning area's council;
 costs and funding need finance for the row's council; a region-wide assumption needs its
 role for some council.
@@ -113,6 +113,10 @@ def refused_edits(region: Region, before: Scenario, after: Scenario, user: User)
             need("planner", site_council.get(str(sid), "?"), f"site {sid}")
             for moved in {str(v.get("council_code")) for v in (new, old) if "council_code" in v}:
                 need("planner", moved, f"site {sid} (moving it to another council)")
+    added_council = {str(s.get("site_id")): str(s.get("council_code")) for s in (*before.add_sites, *after.add_sites)}
+    for sid in set(after.trajectories) | set(before.trajectories):
+        if after.trajectories.get(sid) != before.trajectories.get(sid):  # an edit of that site: its council's planner
+            need("planner", site_council.get(str(sid), added_council.get(str(sid), "?")), f"site {sid}")
     for change in _changed_rows(before.capacity_changes, after.capacity_changes):
         code = change.get("planning_area_code")
         need("childrens_services", area_council.get(str(code), "?"), f"capacity in planning area {code}")

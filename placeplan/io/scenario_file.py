@@ -139,7 +139,8 @@ def check_scenario(scenario: Scenario, file: str = "") -> list[Problem]:
 
     Site edits (``edit_sites``) and new sites (``add_sites``) are checked as a sites file
     is (:data:`placeplan.io.schema.LAYERS` ``["sites"]``: types, ranges, finite numbers,
-    allowed statuses; a new site's coordinates as the layer's geometry); ``costs``,
+    allowed statuses; a new site's coordinates as the layer's geometry); ``trajectories``
+    (years and completions) with the ``trajectories`` layer's columns; ``costs``,
     ``capacity_changes`` and ``funding`` rows with their layers; ``delay_years`` with the
     setting's own range. Checks needing the region (known sites, councils, planning
     areas) are :func:`~placeplan.model.scenario.apply_scenario`'s.
@@ -147,7 +148,8 @@ def check_scenario(scenario: Scenario, file: str = "") -> list[Problem]:
     The answer is remembered per content (the app re-forecasts one scenario on every
     lever edit; its site edits are checked once).
     """
-    parts = (scenario.edit_sites, scenario.add_sites, scenario.costs, scenario.capacity_changes, scenario.funding)
+    parts = (scenario.edit_sites, scenario.add_sites, scenario.costs, scenario.capacity_changes, scenario.funding,
+             scenario.trajectories)
     if not any(parts):
         return []
     try:
@@ -182,6 +184,13 @@ def _check_scenario(scenario: Scenario, file: str) -> list[Problem]:
     for k, items in by_field.items():
         for pos, msg in _check_values([v for _, v in items], columns[k], file):
             where = f"edit_sites.{items[pos][0]}.{k}" if pos is not None else f"edit_sites.*.{k}"
+            problems.append(Problem(file, LAYER, None, where, msg))
+    # trajectories: their years and completions as the bundle's trajectories layer's
+    traj = {c.name: c for c in LAYERS["trajectories"].columns}
+    items = [(sid, y, n) for sid, years in scenario.trajectories.items() for y, n in years.items()]
+    for col, values in (("academic_year", [y for _, y, _ in items]), ("dwellings", [n for _, _, n in items])):
+        for pos, msg in _check_values(values, traj[col], file):
+            where = f"trajectories.{items[pos][0]}.{items[pos][1]}" if pos is not None else "trajectories"
             problems.append(Problem(file, LAYER, None, where, msg))
     # new sites, capacity, cost and funding rows: the bundle's own layer check, once
     from placeplan.io.scenario_rows import check_scenario_rows

@@ -21,6 +21,7 @@ from placeplan.io.schema import LAYERS, MAX_SITE_DISTANCE_M, Column, Layer
 from placeplan.io.validate import check_layer, duplicate_rows
 from placeplan.model.region import Region
 from placeplan.model.scenario import Scenario
+from placeplan.model.trajectory import trajectory_problems
 
 __all__ = ["ROW_LAYERS", "check_against_region", "check_scenario_rows"]
 
@@ -88,7 +89,8 @@ def check_scenario_rows(scenario: Scenario, file: str = "") -> list[Problem]:
 def check_against_region(region: Region, scenario: Scenario, file: str = "") -> list[Problem]:
     """Problems of a scenario (whose values :func:`placeplan.io.scenario_file.check_scenario`
     passed) against ``region``: unknown councils and planning areas, a planning area of the
-    other phase, years before the base year, a new site far outside every planning area."""
+    other phase, years before the base year, a new site far outside every planning area, a
+    trajectory of a site the region lacks."""
     problems: list[Problem] = []
     councils = set(region.councils["council_code"].astype(str))
     phase_of = dict(zip(region.planning_areas["planning_area_code"].astype(str),
@@ -125,6 +127,8 @@ def check_against_region(region: Region, scenario: Scenario, file: str = "") -> 
             if row.get(col) is not None and str(row[col]) not in phase_of:
                 bad("add_sites", i, col, f"{row[col]!r} is not a planning area of the region")
     problems.extend(_far_sites(region, scenario.add_sites, file))
+    ids = set(region.sites["site_id"].astype(str))
+    problems.extend(dataclasses.replace(p, file=file) for p in trajectory_problems(region, scenario, ids))
     return problems
 
 

@@ -217,7 +217,7 @@ LAYERS: dict[str, Layer] = {
             (
                 Column("site_id", "str", "site", ref="sites.site_id"),
                 Column("academic_year", "year", "academic year"),
-                Column("dwellings", "float", "completions that year", min=0),
+                Column("dwellings", "float", "completions that year", min=0, max=100_000),
             ),
             required=False,
         ),

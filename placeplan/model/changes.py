@@ -46,6 +46,29 @@ def _capacity_key(r: dict) -> tuple:
     return str(r.get("planning_area_code")), str(r.get("phase")), r.get("academic_year"), r.get("places")
 
 
+def _trajectory_words(region: Region, s: Scenario, sid: str, most: int = 4) -> str:
+    """A site's completions in scenario ``s`` in a few words: its trajectory year by year
+    (the first ``most`` years), or its build rate and first year."""
+    if sid in s.trajectories and s.trajectories[sid]:
+        years = {str(k): float(v) for k, v in s.trajectories[sid].items()}
+    else:
+        tr = region.trajectories
+        mine = tr[tr["site_id"].astype(str) == sid] if len(tr) and sid not in s.trajectories else tr.iloc[0:0]
+        years = {academic_year_label(int(y)): float(n) for y, n in zip(mine["academic_year"], mine["dwellings"])}
+    if years:
+        shown = [f"{y} {value_in_words('', n)}" for y, n in sorted(years.items())]
+        return "by year " + ", ".join(shown[:most]) + (", …" if len(shown) > most else "")
+    site = {str(r.get("site_id")): r for r in s.add_sites}.get(sid, {})
+    if not site and sid in set(region.sites["site_id"].astype(str)):
+        site = region.sites.set_index(region.sites["site_id"].astype(str)).loc[sid].to_dict()
+    site = {**site, **s.edit_sites.get(sid, {})}
+    first = site.get("first_year")
+    first = None if first is None else int(first) + int(site.get("delay_years", 0) or 0)
+    rate = site.get("build_rate")
+    return (f"{value_in_words('', rate) if rate is not None else 'its build rate'} a year"
+            f"{'' if first is None else ' from ' + academic_year_label(first)}")
+
+
 def changes_in_words(region: Region, a: Scenario, b: Scenario) -> list[str]:
     """One sentence per input that differs from scenario ``a`` to ``b`` (empty: the same).
 
@@ -96,6 +119,10 @@ def changes_in_words(region: Region, a: Scenario, b: Scenario) -> list[str]:
             was = "as the region" if ca.get(k) is None else f"£{ca[k]:,.0f}"
             now = "as the region" if cb.get(k) is None else f"£{cb[k]:,.0f}"
             out.append(f"Cost per place, {councils.get(str(c), c)} {phase} {str(project).replace('_', ' ')}: {was} → {now}")
+    for sid in sorted(set(a.trajectories) | set(b.trajectories)):
+        was, now = _trajectory_words(region, a, sid), _trajectory_words(region, b, sid)
+        if was != now:
+            out.append(f"{site_name(sid)}: completions {now} (was {was})")
     if a.funding != b.funding:
         out.append(f"Funding rows: {len(a.funding)} → {len(b.funding)}")
     if a.background_rates != b.background_rates:

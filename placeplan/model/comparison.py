@@ -146,10 +146,11 @@ def scenario_changes(a: Scenario, b: Scenario, name_a: str | None = None, name_b
         for k in sorted(set(da[key]) | set(db[key])):
             if da[key].get(k) != db[key].get(k):
                 rows.append((f"{key}.{k}", json.dumps(da[key].get(k)), json.dumps(db[key].get(k))))
-    ea, eb = da["edit_sites"], db["edit_sites"]
-    for sid in sorted(set(ea) | set(eb)):
-        if ea.get(sid) != eb.get(sid):
-            rows.append((f"edit_sites.{sid}", json.dumps(ea.get(sid), sort_keys=True), json.dumps(eb.get(sid), sort_keys=True)))
+    for key in ("edit_sites", "trajectories"):
+        ea, eb = da[key], db[key]
+        for sid in sorted(set(ea) | set(eb)):
+            if ea.get(sid) != eb.get(sid):
+                rows.append((f"{key}.{sid}", json.dumps(ea.get(sid), sort_keys=True), json.dumps(eb.get(sid), sort_keys=True)))
     for key in ("add_sites", "costs", "capacity_changes", "funding"):
         ja = {json.dumps(x, sort_keys=True) for x in da[key]}
         jb = {json.dumps(x, sort_keys=True) for x in db[key]}

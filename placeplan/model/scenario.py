@@ -17,6 +17,7 @@ from placeplan.model.constants import parse_academic_year
 from placeplan.model.geography import place
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.settings import check_settings
+from placeplan.model.trajectory import read_trajectories, replace_trajectories, trajectory_problems
 
 SITE_FIELDS = {
     "site": str,
@@ -65,6 +66,10 @@ class Scenario:
         Rows added to ``funding``.
     background_rates : dict
         council_code -> completions a year, replacing ``background_rates`` (for netting).
+    trajectories : dict
+        site_id -> {academic year ``"2018/19"``: completions}, replacing that site's rows of
+        ``trajectories`` ({} drops them: first year and build rate again). The completions
+        step caps the running total at the site's dwellings (:mod:`placeplan.model.trajectory`).
     """
 
     name: str = "base"
@@ -77,6 +82,7 @@ class Scenario:
     capacity_changes: list[dict] = field(default_factory=list)
     funding: list[dict] = field(default_factory=list)
     background_rates: dict[str, float] = field(default_factory=dict)
+    trajectories: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"placeplan_scenario": 1, **dataclasses.asdict(self)}
@@ -151,6 +157,9 @@ class Scenario:
                     if k not in EDITABLE:
                         bad(f"edit_sites.{sid}.{k}", f"cannot edit {k!r}; editable: {sorted(EDITABLE)}")
             out["edit_sites"] = {str(k): v for k, v in edits.items()}
+        if "trajectories" in doc:
+            out["trajectories"], found = read_trajectories(doc["trajectories"], file)
+            problems.extend(found)
         assum = doc.get("assumptions", {})
         if not isinstance(assum, dict):
             bad("assumptions", "must be an object")
@@ -211,7 +220,7 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
     problems: list[Problem] = []
     sites = region.sites
     # an assumptions-only scenario (the app's levers) needs none of these lookups
-    touches_sites = bool(scenario.remove_sites or scenario.edit_sites or scenario.add_sites)
+    touches_sites = bool(scenario.remove_sites or scenario.edit_sites or scenario.add_sites or scenario.trajectories)
     ids = set(sites["site_id"].astype(str)) if touches_sites else set()
     needs_codes = scenario.add_sites or scenario.background_rates or scenario.edit_sites or scenario.costs or scenario.funding
     councils = set(region.councils["council_code"].astype(str)) if needs_codes else set()
@@ -225,6 +234,7 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
         if "council_code" in change and str(change["council_code"]) not in councils:
             problems.append(Problem("", "scenario", None, f"edit_sites.{sid}.council_code",
                                     f"unknown council {change['council_code']!r}"))
+    problems += trajectory_problems(region, scenario, ids)
     # rows name councils and planning areas the region has (else they would be silently ignored)
     for key, column, known in (("costs", "council_code", councils), ("funding", "council_code", councils),
                                ("capacity_changes", "planning_area_code", areas.index if areas is not None else ())):
@@ -268,6 +278,8 @@ def apply_scenario(region: Region, scenario: Scenario) -> tuple[Region, Assumpti
         new_sites = gpd.GeoDataFrame(new_sites, geometry="geometry", crs=region.sites.crs)
         placement = pd.concat([placement, added_place], ignore_index=True)
 
+    if scenario.trajectories or scenario.edit_sites:
+        trajectories = replace_trajectories(trajectories, scenario)
     costs = region.costs
     if scenario.costs:
         over = pd.DataFrame(scenario.costs)

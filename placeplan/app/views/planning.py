@@ -10,6 +10,7 @@ import streamlit as st
 import placeplan as pp
 from placeplan.app import edits, state
 from placeplan.app.views import sites_upload
+from placeplan.app.views.trajectory import trajectory_editor
 from placeplan.app.widgets import editor, fmt, plain, show_problems
 from placeplan.io.schema import STATUSES
 from placeplan.model.scenario import Scenario
@@ -69,6 +70,8 @@ def edit_one_site(reg: pp.Region, table: pd.DataFrame) -> None:
         # applied in a callback, before the next run draws the page: the levers and effect
         # above show the edit in that one run (a rerun after drawing would cost a second)
         st.form_submit_button("Apply to the scenario", on_click=apply_site_form, args=(sid,))
+    if row is not None:
+        trajectory_editor(reg, sid, str(row["site"]), float(row["dwellings"]))
 
 
 def apply_site_form(sid: str) -> None:
