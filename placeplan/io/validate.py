@@ -39,7 +39,9 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
     """Return the column converted to its kind, and the problems of its values."""
     problems: list[Problem] = []
     raw = frame[col.name]
-    missing = raw.isna() | raw.astype("string").str.strip().fillna("").eq("")
+    # a numeric column has no blank text: turning 50,000 numbers into text would take a second
+    numeric = pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
+    missing = raw.isna() if numeric else raw.isna() | raw.astype("string").str.strip().fillna("").eq("")
 
     def report(mask: np.ndarray, message, shown: pd.Series | None = None) -> None:
         rows = np.flatnonzero(mask)
@@ -93,7 +95,8 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
         if col.kind == "str":  # 'mk1' and 'MK1' are one site to a reader (and to a case-blind lookup)
             folded = out.str.casefold()
             case = folded.duplicated(keep="first") & ~dup & ~missing
-            first = dict(zip(folded[~folded.duplicated()], out[~folded.duplicated()]))
+            # the first spelling of each id, only when one repeats (a dict of 50,000 ids takes a second)
+            first = dict(zip(folded[~folded.duplicated()], out[~folded.duplicated()])) if case.any() else {}
             report(case.to_numpy(), lambda v: f"{v!r} differs from {first.get(str(v).casefold())!r} only in case: "
                                               "ids must be unique ignoring case")
     return out, problems
