@@ -7,6 +7,7 @@ site changes), in caches shared by every session.
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,8 @@ def legend(short: bool, what: str) -> None:
         return (f'<span style="display:inline-block;width:14px;height:14px;background:rgb{tuple(rgb)};'
                 f'border:1px solid #888;margin:0 4px -2px 12px"></span>{text}')
     if short:
-        items = [swatch(NONE, "none needed"), swatch(LOW, "a few"), swatch(tuple((np.add(LOW, HIGH)) // 2), "about half"),
+        half = tuple(int(v) for v in np.add(LOW, HIGH) // 2)  # plain ints: numpy's repr is not CSS
+        items = [swatch(NONE, "none needed"), swatch(LOW, "a few"), swatch(half, "about half"),
                  swatch(HIGH, what), swatch(UNKNOWN, "not computed")]
     else:
         items = [swatch((220, 230, 240), "few"), swatch((50, 130, 240), "most")]
@@ -105,15 +107,25 @@ def deck_class():
     class CompactDeck(pdk.Deck):
         def to_json(self) -> str:
             # with no map style Streamlit fetches a basemap style from cartocdn.com: give it an
-            # empty inline one (nothing at run time may download; tests/test_e2e_hostile_text.py)
+            # empty inline one (nothing at run time may download; tests/test_e2e_hostile_text.py),
+            # as a data: URL (Streamlit's map reads mapStyle as text: an object broke every map)
             text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
-            return '{"mapStyle":' + json.dumps(BLANK_STYLE, separators=(",", ":")) + "," + text[1:]
+            return '{"mapStyle":' + json.dumps(BLANK_STYLE_URL) + "," + text[1:]
 
     return CompactDeck
 
 
 #: a MapLibre style with nothing in it: no tiles, no request leaves the page
 BLANK_STYLE = {"version": 8, "sources": {}, "layers": []}
+BLANK_STYLE_URL = "data:application/json," + urllib.parse.quote(json.dumps(BLANK_STYLE, separators=(",", ":")))
+
+
+def fit_zoom(bounds, height: int, width: int = 900) -> float:
+    """The Web Mercator zoom at which ``bounds`` (lon/lat) fit a map of ``height`` pixels and
+    about ``width`` (the page's column): deck.gl draws 512 pixels round the world at zoom 0."""
+    lon = max(bounds[2] - bounds[0], 1e-6)
+    lat = max(bounds[3] - bounds[1], 1e-6) / max(np.cos(np.radians((bounds[1] + bounds[3]) / 2)), 0.1)
+    return float(min(np.log2(width * 360 / (512 * lon)), np.log2(height * 360 / (512 * lat)), 12.0) - 0.1)
 
 
 def area_map(geo, height: int = 520, key: str = "area_map"):
@@ -123,7 +135,8 @@ def area_map(geo, height: int = 520, key: str = "area_map"):
     import pydeck as pdk
 
     bounds = geo.total_bounds
-    view = pdk.ViewState(longitude=(bounds[0] + bounds[2]) / 2, latitude=(bounds[1] + bounds[3]) / 2, zoom=8.3)
+    view = pdk.ViewState(longitude=(bounds[0] + bounds[2]) / 2, latitude=(bounds[1] + bounds[3]) / 2,
+                         zoom=fit_zoom(bounds, height))
     layers = [
         pdk.Layer("GeoJsonLayer", geo.__geo_interface__, id="areas", pickable=True, stroked=True, filled=True,
                   get_fill_color="properties.fill", get_line_color=[90, 90, 90, 200], line_width_min_pixels=1),
