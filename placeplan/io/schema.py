@@ -254,7 +254,7 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             "postcodes",
-            "Postcode lookup the region was built from: each live postcode's grid reference (one point per "
+            "Postcode lookup the region was built from: each postcode's grid reference (one point per "
             "postcode, as the ONS Postcode Directory gives it), so a new site can be placed by its postcode.",
             (
                 Column("postcode", "str", "postcode, upper case with one space before the last three characters, "
