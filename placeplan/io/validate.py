@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -82,8 +84,12 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
         out = raw.astype("string").str.lower().isin(["1", "true", "yes", "y"])
     else:
         out = raw.astype("string").str.strip()
-        control = out.str.contains(FREE_TEXT_CONTROL if col.name in FREE_TEXT else CONTROL, regex=True).fillna(False)
-        report(control.to_numpy(), lambda v: f"{v!r} holds a control character: remove it")
+        pattern = FREE_TEXT_CONTROL if col.name in FREE_TEXT else CONTROL
+        # one search over the column's text first: row by row is a Python regex call per row
+        # (0.2 s for 50,000 postcodes), needed only to name the rows when one is found
+        if re.search(pattern, "".join(out.dropna().tolist())):
+            control = out.str.contains(pattern, regex=True).fillna(False)
+            report(control.to_numpy(), lambda v: f"{v!r} holds a control character: remove it")
         if col.choices:
             bad = ~missing & ~out.isin(col.choices).fillna(False)
             report(bad.to_numpy(), lambda v: f"{v!r} is not one of {', '.join(col.choices)}")
