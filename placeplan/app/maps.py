@@ -7,6 +7,7 @@ site changes), in caches shared by every session.
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import streamlit as st
 
 import placeplan as pp
 from placeplan.app import state
+from placeplan.model.constants import PLACES_PER_FE
 from placeplan.model.scenario import Scenario
 
 
@@ -86,7 +88,8 @@ def legend(short: bool, what: str) -> None:
         return (f'<span style="display:inline-block;width:14px;height:14px;background:rgb{tuple(rgb)};'
                 f'border:1px solid #888;margin:0 4px -2px 12px"></span>{text}')
     if short:
-        items = [swatch(NONE, "none needed"), swatch(LOW, "a few"), swatch(tuple((np.add(LOW, HIGH)) // 2), "about half"),
+        half = tuple(int(v) for v in np.add(LOW, HIGH) // 2)  # plain ints: numpy's repr is not CSS
+        items = [swatch(NONE, "none needed"), swatch(LOW, "a few"), swatch(half, "about half"),
                  swatch(HIGH, what), swatch(UNKNOWN, "not computed")]
     else:
         items = [swatch((220, 230, 240), "few"), swatch((50, 130, 240), "most")]
@@ -104,15 +107,25 @@ def deck_class():
     class CompactDeck(pdk.Deck):
         def to_json(self) -> str:
             # with no map style Streamlit fetches a basemap style from cartocdn.com: give it an
-            # empty inline one (nothing at run time may download; tests/test_e2e_hostile_text.py)
+            # empty inline one (nothing at run time may download; tests/test_e2e_hostile_text.py),
+            # as a data: URL (Streamlit's map reads mapStyle as text: an object broke every map)
             text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
-            return '{"mapStyle":' + json.dumps(BLANK_STYLE, separators=(",", ":")) + "," + text[1:]
+            return '{"mapStyle":' + json.dumps(BLANK_STYLE_URL) + "," + text[1:]
 
     return CompactDeck
 
 
 #: a MapLibre style with nothing in it: no tiles, no request leaves the page
 BLANK_STYLE = {"version": 8, "sources": {}, "layers": []}
+BLANK_STYLE_URL = "data:application/json," + urllib.parse.quote(json.dumps(BLANK_STYLE, separators=(",", ":")))
+
+
+def fit_zoom(bounds, height: int, width: int = 900) -> float:
+    """The Web Mercator zoom at which ``bounds`` (lon/lat) fit a map of ``height`` pixels and
+    about ``width`` (the page's column): deck.gl draws 512 pixels round the world at zoom 0."""
+    lon = max(bounds[2] - bounds[0], 1e-6)
+    lat = max(bounds[3] - bounds[1], 1e-6) / max(np.cos(np.radians((bounds[1] + bounds[3]) / 2)), 0.1)
+    return float(min(np.log2(width * 360 / (512 * lon)), np.log2(height * 360 / (512 * lat)), 12.0) - 0.1)
 
 
 def area_map(geo, height: int = 520, key: str = "area_map"):
@@ -122,7 +135,8 @@ def area_map(geo, height: int = 520, key: str = "area_map"):
     import pydeck as pdk
 
     bounds = geo.total_bounds
-    view = pdk.ViewState(longitude=(bounds[0] + bounds[2]) / 2, latitude=(bounds[1] + bounds[3]) / 2, zoom=8.3)
+    view = pdk.ViewState(longitude=(bounds[0] + bounds[2]) / 2, latitude=(bounds[1] + bounds[3]) / 2,
+                         zoom=fit_zoom(bounds, height))
     layers = [
         pdk.Layer("GeoJsonLayer", geo.__geo_interface__, id="areas", pickable=True, stroked=True, filled=True,
                   get_fill_color="properties.fill", get_line_color=[90, 90, 90, 200], line_width_min_pixels=1),
@@ -134,11 +148,58 @@ def area_map(geo, height: int = 520, key: str = "area_map"):
     event = st.pydeck_chart(deck_class()(layers=layers, initial_view_state=view, map_style=None,
                                          tooltip={"text": "{tip}"}), height=height, on_select="rerun",
                             selection_mode="single-object", key=key)
-    picked = (getattr(event, "selection", None) or {}).get("objects", {}).get("areas") or []
-    if picked:
-        props = picked[0].get("properties", picked[0])
-        return props.get("planning_area_code")
-    return None
+    return selected_area(event, set(geo["planning_area_code"].astype(str)))
 
 
-__all__ = ["area_geojson", "area_map", "colour", "deck_class", "legend", "site_points"]
+def selected_area(event, codes: set[str] | None = None) -> str | None:
+    """The planning-area code of the area clicked in a map's selection ``event`` (what
+    ``st.pydeck_chart(..., on_select="rerun")`` returns), or None: nothing clicked, a
+    housing site clicked, or an area no longer shown (``codes``: those on the map)."""
+    selection = getattr(event, "selection", None)
+    if selection is None and isinstance(event, dict):
+        selection = event.get("selection")
+    picked = ((selection or {}).get("objects") or {}).get("areas") or []
+    if not picked or not isinstance(picked[0], dict):
+        return None
+    props = picked[0].get("properties") or picked[0]
+    code = props.get("planning_area_code")
+    code = None if code is None else str(code)
+    return code if code is not None and (codes is None or code in codes) else None
+
+
+def new_pick(code: str | None, key: str) -> bool:
+    """Whether ``code`` is a click not yet acted on (a map keeps its selection over reruns:
+    acting on it once lets a selectbox set later win); remembered under ``key``."""
+    if code is None or st.session_state.get(key) == code:
+        return False
+    st.session_state[key] = code
+    return True
+
+
+def area_labels(planning_areas: pd.DataFrame) -> dict[str, str]:
+    """Planning areas as people know them, by code: "Bedford: Queens Park, Brickhill and
+    3 more (primary, 8220003)" (the name is the council and the area's largest wards)."""
+    pa = planning_areas
+    return dict(zip(pa["planning_area_code"].astype(str), pa["planning_area"].astype(str) + " (" + pa["phase"].astype(str)
+                    + ", " + pa["planning_area_code"].astype(str) + ")"))
+
+
+def peak_map(sf: pd.DataFrame, phase: str, key: str, height: int = 440) -> str | None:
+    """Planning areas of ``phase`` coloured by their peak places needed over the forecast
+    years (in forms of entry), with the legend; returns the code of the area clicked."""
+    geo = area_geojson(phase)
+    one = sf[sf["phase"] == phase]
+    peak = one.groupby("planning_area_code")["places_needed"].max()
+    when = one.loc[one.groupby("planning_area_code")["places_needed"].idxmax(), ["planning_area_code", "academic_year"]]
+    value = peak.reindex(geo["planning_area_code"]).fillna(0.0).to_numpy(dtype=float)
+    year = when.set_index("planning_area_code")["academic_year"].reindex(geo["planning_area_code"]).astype(str).to_numpy()
+    geo["fill"] = colour(value / PLACES_PER_FE[phase], True)
+    geo["tip"] = [f"{name}\n" + (f"{v:,.0f} places needed at the peak ({y})" if v >= 0.5 else "no places needed in any year")
+                  + "\nclick to choose this area" for name, v, y in zip(geo["planning_area"].astype(str), value, year)]
+    picked = area_map(geo, height=height, key=key)
+    legend(True, "a form of entry or more")
+    return picked
+
+
+__all__ = ["area_geojson", "area_labels", "area_map", "colour", "deck_class", "legend", "new_pick", "peak_map",
+           "selected_area", "site_points"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from placeplan.model.constants import MAX_AGE, PHASES
+from placeplan.model.constants import MAX_AGE, MAX_SITE_DISTANCE_M, PHASES  # noqa: F401  (re-exported)
 from placeplan.model.scenario import STATUSES  # noqa: F401  (re-exported for the io layer)
 
 PROJECT_TYPES = ("expansion", "new_school", "temporary", "removal")
@@ -13,8 +13,8 @@ SCHOOL_PHASES = ("primary", "secondary", "middle", "all_through", "special", "ot
 MAX_PLACES = 10_000  # one capacity change: ten 1,000-place schools
 MAX_COST_PER_PLACE = 250_000.0  # pounds; DfE scorecards are about £20k-£40k a place
 MAX_AMOUNT = 10_000_000_000.0  # pounds of funding in one row
-#: a site may lie this far outside every planning area of its region (further is a wrong coordinate)
-MAX_SITE_DISTANCE_M = 5_000.0
+#: the British National Grid's extent (EPSG:27700), metres
+MAX_EASTING, MAX_NORTHING = 700_000, 1_300_000
 
 
 @dataclass(frozen=True)
@@ -249,6 +249,18 @@ LAYERS: dict[str, Layer] = {
                 Column("council_code", "str", "council", ref="councils.council_code"),
                 Column("age", "int", "age a", min=0, max=MAX_AGE - 1),
                 Column("ratio", "float", "population aged a+1 / aged a a year before", min=0, max=5),
+            ),
+            required=False,
+        ),
+        Layer(
+            "postcodes",
+            "Postcode lookup the region was built from: each postcode's grid reference (one point per "
+            "postcode, as the ONS Postcode Directory gives it), so a new site can be placed by its postcode.",
+            (
+                Column("postcode", "str", "postcode, upper case with one space before the last three characters, "
+                       "e.g. MK9 3EJ", unique=True),
+                Column("easting", "int", "easting in metres (EPSG:27700)", min=0, max=MAX_EASTING),
+                Column("northing", "int", "northing in metres (EPSG:27700)", min=0, max=MAX_NORTHING),
             ),
             required=False,
         ),

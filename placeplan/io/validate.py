@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -39,7 +41,9 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
     """Return the column converted to its kind, and the problems of its values."""
     problems: list[Problem] = []
     raw = frame[col.name]
-    missing = raw.isna() | raw.astype("string").str.strip().fillna("").eq("")
+    # a numeric column has no blank text: turning 50,000 numbers into text would take a second
+    numeric = pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype)
+    missing = raw.isna() if numeric else raw.isna() | raw.astype("string").str.strip().fillna("").eq("")
 
     def report(mask: np.ndarray, message, shown: pd.Series | None = None) -> None:
         rows = np.flatnonzero(mask)
@@ -80,8 +84,12 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
         out = raw.astype("string").str.lower().isin(["1", "true", "yes", "y"])
     else:
         out = raw.astype("string").str.strip()
-        control = out.str.contains(FREE_TEXT_CONTROL if col.name in FREE_TEXT else CONTROL, regex=True).fillna(False)
-        report(control.to_numpy(), lambda v: f"{v!r} holds a control character: remove it")
+        pattern = FREE_TEXT_CONTROL if col.name in FREE_TEXT else CONTROL
+        # one search over the column's text first: row by row is a Python regex call per row
+        # (0.2 s for 50,000 postcodes), needed only to name the rows when one is found
+        if re.search(pattern, "".join(out.dropna().tolist())):
+            control = out.str.contains(pattern, regex=True).fillna(False)
+            report(control.to_numpy(), lambda v: f"{v!r} holds a control character: remove it")
         if col.choices:
             bad = ~missing & ~out.isin(col.choices).fillna(False)
             report(bad.to_numpy(), lambda v: f"{v!r} is not one of {', '.join(col.choices)}")
@@ -93,7 +101,8 @@ def coerce_column(frame: pd.DataFrame, col: Column, layer: str, file: str, row_o
         if col.kind == "str":  # 'mk1' and 'MK1' are one site to a reader (and to a case-blind lookup)
             folded = out.str.casefold()
             case = folded.duplicated(keep="first") & ~dup & ~missing
-            first = dict(zip(folded[~folded.duplicated()], out[~folded.duplicated()]))
+            # the first spelling of each id, only when one repeats (a dict of 50,000 ids takes a second)
+            first = dict(zip(folded[~folded.duplicated()], out[~folded.duplicated()])) if case.any() else {}
             report(case.to_numpy(), lambda v: f"{v!r} differs from {first.get(str(v).casefold())!r} only in case: "
                                               "ids must be unique ignoring case")
     return out, problems

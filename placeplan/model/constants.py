@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+#: a site may lie this far outside every planning area of its region (further is a wrong
+#: coordinate); a postcode too (:func:`placeplan.model.postcodes.place_postcode`)
+MAX_SITE_DISTANCE_M = 5_000.0
+
 NCY_LABELS: tuple[str, ...] = ("R",) + tuple(f"Y{i}" for i in range(1, 14))
 N_NCY = len(NCY_LABELS)
 

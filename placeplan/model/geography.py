@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from placeplan.model.region import Region
 
 __all__ = ["PLACEMENT_COLUMNS", "place", "weight_matrix", "area_sum", "site_weights", "zone_weights",
-           "school_phases", "area_pupils", "site_area_operator", "placement_summary", "placement_warnings"]
+           "school_phases", "area_pupils", "site_area_operator", "placement_summary", "placement_warnings",
+           "placement_in_words"]
 
 PLACEMENT_COLUMNS = ["id", "phase", "planning_area_code", "share", "method", "distance_m"]
 
@@ -241,3 +242,20 @@ def placement_warnings(region: Region) -> list[str]:
         ]
 
     return list(cached_on((region.site_areas,), ("warnings",), compute))
+
+
+def placement_in_words(region: Region, site_id: str) -> str:
+    """Where a site's dwellings go, by planning-area name and phase, e.g. ``"Milton Keynes:
+    Woughton (primary) and Milton Keynes: Bletchley (secondary)"``; a site split between
+    areas names each with its share; "" for a site not placed."""
+    sa = region.site_areas
+    rows = sa[sa["id"].astype(str) == str(site_id)] if len(sa) else sa
+    names = dict(zip(region.planning_areas["planning_area_code"].astype(str), region.planning_areas["planning_area"]))
+    parts = []
+    for phase in AREA_PHASES:
+        mine = rows[rows["phase"] == phase].sort_values("share", ascending=False)
+        if len(mine):
+            areas = [names.get(str(c), str(c)) + (f" {s:.0%}" if len(mine) > 1 else "")
+                     for c, s in zip(mine["planning_area_code"], mine["share"])]
+            parts.append(f"{', '.join(areas)} ({phase})")
+    return " and ".join(parts)

@@ -29,6 +29,7 @@ TABLES: tuple[str, ...] = (
     "births",
     "cohort_change",
     "background_rates",
+    "postcodes",
 )
 REQUIRED_LAYERS: tuple[str, ...] = (
     "councils",
@@ -162,7 +163,8 @@ class Region:
     """A region bundle in memory: one frame per layer, validated by :mod:`placeplan.io`.
 
     Geometry layers are GeoDataFrames in EPSG:27700.  Optional tables are empty frames
-    with their columns when the bundle lacks them.  ``site_areas`` and ``zone_areas`` are
+    with their columns when the bundle lacks them (``postcodes``, the lookup a site can be
+    placed by, too: :func:`placeplan.model.geography.postcode_location`).  ``site_areas`` and ``zone_areas`` are
     derived: the share of each site's dwellings and of each zone's children in each
     planning area (see :func:`placeplan.model.geography.place`).
     """
@@ -184,6 +186,7 @@ class Region:
     births: pd.DataFrame
     cohort_change: pd.DataFrame
     background_rates: pd.DataFrame
+    postcodes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["postcode", "easting", "northing"]))
     site_areas: pd.DataFrame = field(default_factory=pd.DataFrame)
     zone_areas: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import placeplan as pp
-from placeplan.app import charts, edits, explain_panel, state
+from placeplan.app import charts, edits, explain_panel, maps, state
 from placeplan.app.widgets import (
     csv_bytes,
     download_xlsx,
@@ -104,6 +104,12 @@ def filtered(sf: pd.DataFrame) -> pd.DataFrame:
 
 def demand(sf: pd.DataFrame, headroom: float, ranges) -> None:
     st.subheader("Demand against capacity")
+    phase = st.radio("Map phase", ["primary", "secondary"], horizontal=True, key="cs_map_phase")
+    picked = maps.peak_map(sf, phase, "cs_map", height=380)
+    st.caption("Click a planning area to show its demand against capacity and its calculation below; areas are "
+               "coloured by their peak places needed over the forecast years.")
+    if maps.new_pick(picked, "cs_map_last"):
+        st.session_state["cs_area"] = picked  # the area selectbox follows the click
     areas = sf[["planning_area_code", "planning_area", "phase"]].drop_duplicates()
     labels = dict(zip(areas["planning_area_code"], areas["planning_area"] + " (" + areas["phase"] + ")"))
     code = st.selectbox("Planning area", areas["planning_area_code"].tolist(), format_func=labels.get, key="cs_area")

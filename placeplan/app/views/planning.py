@@ -8,17 +8,23 @@ import pandas as pd
 import streamlit as st
 
 import placeplan as pp
-from placeplan.app import edits, state
+from placeplan.app import charts, edits, maps, state
 from placeplan.app.views import sites_upload
 from placeplan.app.views.trajectory import trajectory_editor
 from placeplan.app.widgets import editor, fmt, plain, show_problems
 from placeplan.io.schema import STATUSES
+from placeplan.model.geography import placement_in_words
+from placeplan.model.postcodes import place_postcode
 from placeplan.model.scenario import Scenario
 from placeplan.model.settings import setting
+from placeplan.model.summary import demand_against_capacity
 
 #: Widgets whose values the form callbacks read back from the session state.
 ADD = {name: f"add_{name}" for name in ("id", "name", "council", "dwellings", "first", "rate", "how", "east", "north",
-                                        "area")}
+                                        "area", "postcode", "clicked")}
+#: How "Add a site" places the new site (the first is the default)
+PLACE_BY_MAP = "the area clicked on the map"
+PLACE_BY = ("postcode", "planning area", PLACE_BY_MAP, "easting/northing")
 
 
 def edit_key(field: str, sid: str) -> str:
@@ -29,6 +35,7 @@ def edit_key(field: str, sid: str) -> str:
 def page() -> None:
     st.header("Planning: development scenario")
     levers_and_effect()
+    planning_map(state.results().shortfall)
     reg, s = state.region(), state.scenario()
     table = sites_table()
     edit_one_site(reg, table)
@@ -101,42 +108,85 @@ def add_site_form(reg: pp.Region) -> None:
         h1.number_input("New site dwellings", 1, 100000, 500, key=ADD["dwellings"])
         h2.number_input("First completions (year)", 1990, 2100, reg.base_year + 3, key=ADD["first"])
         h3.number_input("Build rate", 0, 10000, 100, key=ADD["rate"])
-        st.radio("Place it by", ["easting/northing", "planning area"], horizontal=True, key=ADD["how"])
-        k1, k2, k3 = st.columns(3)
-        k1.number_input("Easting (EPSG:27700)", 0, 700000, 488000, key=ADD["east"])
-        k2.number_input("Northing", 0, 1300000, 240000, key=ADD["north"])
-        pa = reg.planning_areas[reg.planning_areas["phase"] == "primary"]
-        k3.selectbox("Primary planning area", pa["planning_area_code"].tolist(),
-                     format_func=dict(zip(pa["planning_area_code"], pa["planning_area"])).get, key=ADD["area"])
+        how = list(PLACE_BY) if len(reg.postcodes) else [h for h in PLACE_BY if h != "postcode"]
+        st.radio("Place it by", how, horizontal=True, key=ADD["how"],
+                 help="Postcode: the region's postcode lookup gives the point. Planning area: the site goes into the "
+                      "area chosen (the other phase's area by where that area lies). Map: the area last clicked on "
+                      "the map above.")
+        k1, k2 = st.columns([1, 3])
+        if len(reg.postcodes):
+            k1.text_input("Postcode", key=ADD["postcode"], placeholder="e.g. MK9 3EJ")
+        labels = maps.area_labels(reg.planning_areas)
+        k2.selectbox("Planning area (primary or secondary)", list(labels), format_func=labels.get, key=ADD["area"])
+        clicked = st.session_state.get(ADD["clicked"])
+        st.caption(plain(f"Clicked on the map: {labels.get(clicked, clicked)}") if clicked else
+                   "Clicked on the map: none yet (click a planning area on the map above).")
+        e1, e2 = st.columns(2)
+        e1.number_input("Easting (metres, British National Grid EPSG:27700)", 0, 700000, 488000, key=ADD["east"])
+        e2.number_input("Northing (metres)", 0, 1300000, 240000, key=ADD["north"])
         st.form_submit_button("Add to the scenario", on_click=apply_add_site_form)
     problems = st.session_state.pop(state.Key.ADD_SITE_PROBLEMS, None)
     if problems is not None:
         show_problems(problems)
 
 
+def where_to_place(reg: pp.Region, v: dict) -> tuple[dict, str]:
+    """The new site's location fields from the "Place it by" choice, and how it was placed
+    in words (raises ValidationError naming what is missing)."""
+    how = v.get("how") or "postcode"
+    if how == "postcode":
+        found = place_postcode(reg, v.get("postcode") or "")
+        return {"easting": found.easting, "northing": found.northing}, f"by postcode {found.postcode}"
+    if how == "easting/northing":
+        return {"easting": float(v["east"]), "northing": float(v["north"])}, "by easting and northing"
+    code = v.get("clicked") if how == PLACE_BY_MAP else v.get("area")
+    if not code:
+        raise pp.ValidationError([pp.Problem("", "sites", None, "planning_area_code",
+                                             "click a planning area on the map first (or place the site another way)")])
+    return {"planning_area_code": str(code)}, "in the area " + ("clicked on the map" if how == PLACE_BY_MAP else "chosen")
+
+
 def apply_add_site_form() -> None:
     """The "Add a site" form's values, checked and added to the scenario (a form callback);
-    problems are kept to show under the form."""
+    problems are kept to show under the form, and where the site went is confirmed."""
     reg, s = state.region(), state.scenario()
-    v = {name: st.session_state[key] for name, key in ADD.items()}
-    new_id = str(v["id"]).strip()
-    site = {"site_id": new_id, "site": str(v["name"]).strip() or new_id, "council_code": v["council"],
+    v = {name: st.session_state.get(key) for name, key in ADD.items()}
+    new_id = str(v["id"] or "").strip()
+    site = {"site_id": new_id, "site": str(v["name"] or "").strip() or new_id, "council_code": v["council"],
             "dwellings": float(v["dwellings"]), "first_year": int(v["first"]), "build_rate": float(v["rate"]),
             "status": "allocated"}
-    if v["how"] == "easting/northing":
-        site.update(easting=float(v["east"]), northing=float(v["north"]))
-    else:
-        site["planning_area_code"] = v["area"]
-    candidate = dataclasses.replace(s, add_sites=[*s.add_sites, site])
     try:
         if not new_id:
             raise pp.ValidationError([pp.Problem("", "sites", None, "site_id", "give the new site an id")])
+        where, how = where_to_place(reg, v)
+        site.update(where)
+        candidate = dataclasses.replace(s, add_sites=[*s.add_sites, site])
         Scenario.from_dict(candidate.to_dict())
-        pp.apply_scenario(reg, candidate)
+        placed = pp.apply_scenario(reg, candidate)[0]
     except pp.ValidationError as exc:
         st.session_state[state.Key.ADD_SITE_PROBLEMS] = exc
     else:
-        state.set_scenario(candidate)
+        if state.set_scenario(candidate):
+            state.confirm(f"{site['site']} placed {how}: {placement_in_words(placed, new_id)}")
+
+
+def planning_map(sf: pd.DataFrame) -> None:
+    """The map of peak places needed: a click chooses the area for "Add a site" and shows
+    its demand against capacity."""
+    st.subheader("Where places are needed")
+    phase = st.radio("Map phase", ["primary", "secondary"], horizontal=True, key="plan_map_phase")
+    picked = maps.peak_map(sf, phase, "plan_map")
+    st.caption("Planning areas coloured by their peak places needed over the forecast years; circles are housing "
+               "sites sized by dwellings; thick lines are council borders. Click an area to see its demand against "
+               "capacity and to place a new site in it (Add a site, below).")
+    if maps.new_pick(picked, "plan_map_last"):
+        st.session_state[ADD["clicked"]] = picked
+        st.session_state[ADD["how"]] = PLACE_BY_MAP
+    code = st.session_state.get(ADD["clicked"])
+    if code and (sf["planning_area_code"] == code).any():
+        name = maps.area_labels(state.region().planning_areas).get(code, code)
+        st.markdown(f"**Demand against capacity: {plain(name)}**")
+        charts.demand_chart(demand_against_capacity(sf, code, state.assumptions().headroom))
 
 
 def all_sites(reg: pp.Region, s: Scenario, table: pd.DataFrame) -> None:
