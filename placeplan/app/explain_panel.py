@@ -39,7 +39,7 @@ def area_panel(sf: pd.DataFrame, code: str, key: str) -> None:
     worst = one.loc[one["places_needed"].idxmax(), "academic_year"] if len(one) else years[0]
     year = st.selectbox("Show the calculation for the year", years, index=years.index(worst), key=key)
     try:
-        e = pp.explain(state.region(), "area", code, year, scenario=state.scenario())
+        e = state.explanation("area", code, year)
     except (KeyError, ValueError, pp.ValidationError) as exc:
         st.error(f"Cannot show the calculation: {exc}")
         return
@@ -50,8 +50,7 @@ def council_panel(fg: pd.DataFrame, council: str, key: str) -> None:
     """A council's funding gap (all years or one), explained."""
     years = ["all years"] + fg["academic_year"].drop_duplicates().tolist()
     year = st.selectbox("Show the calculation of the funding gap for", years, key=key)
-    e = pp.explain(state.region(), "council", council, None if year == "all years" else year, scenario=state.scenario())
-    show(e)
+    show(state.explanation("council", council, None if year == "all years" else year))
 
 
 def site_panel(sites: pd.DataFrame, key: str) -> None:
@@ -60,7 +59,7 @@ def site_panel(sites: pd.DataFrame, key: str) -> None:
         return
     labels = dict(zip(sites["site_id"].astype(str), sites["site"].astype(str) + " (" + sites["site_id"].astype(str) + ")"))
     site = st.selectbox("Show the calculation of a site's contribution", list(labels), format_func=labels.get, key=key)
-    show(pp.explain(state.region(), "site", site, scenario=state.scenario()))
+    show(state.explanation("site", site))
 
 
 __all__ = ["area_panel", "council_panel", "show", "site_panel"]

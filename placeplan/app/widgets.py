@@ -52,8 +52,29 @@ def fmt(frame: pd.DataFrame, money: tuple[str, ...] = (), digits: int = 1):
     words, £ and thousands separators; council names from the current region."""
     from placeplan.app.display import for_people
 
-    names = dict(zip(state.region().councils["council_code"].astype(str), state.region().councils["council"]))
-    return for_people(frame, money, digits, councils=names)
+    return for_people(frame, money, digits, councils=_council_names())
+
+
+#: Tables of more cells than this are formatted by the browser (:func:`placeplan.app.display.for_browser`).
+STYLED_CELLS = 2000
+
+
+def table(frame: pd.DataFrame, money: tuple[str, ...] = (), **kwargs) -> None:
+    """Show ``frame`` for people (as :func:`fmt`); a big table is formatted by the browser, so
+    a rerun does not spend a second formatting thousands of cells."""
+    from placeplan.app.display import for_browser
+
+    kwargs = {"hide_index": True, "width": "stretch"} | kwargs
+    if frame.size <= STYLED_CELLS:
+        st.dataframe(fmt(frame, money), **kwargs)
+        return
+    shown, formats = for_browser(frame, money, councils=_council_names())
+    st.dataframe(shown, column_config={h: st.column_config.NumberColumn(format=f) for h, f in formats.items()},
+                 **kwargs)
+
+
+def _council_names() -> dict[str, str]:
+    return dict(zip(state.region().councils["council_code"].astype(str), state.region().councils["council"]))
 
 
 def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
@@ -160,4 +181,4 @@ def uncertainty_controls(where: str):
 
 
 __all__ = ["checked_upload", "csv_bytes", "download_xlsx", "editor", "fmt", "plain", "pounds_m", "show_problems",
-           "start_from_button", "uncertainty_controls", "xlsx_bytes"]
+           "start_from_button", "table", "uncertainty_controls", "xlsx_bytes"]

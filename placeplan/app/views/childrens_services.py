@@ -11,9 +11,9 @@ from placeplan.app.widgets import (
     csv_bytes,
     download_xlsx,
     editor,
-    fmt,
     plain,
     show_problems,
+    table,
     uncertainty_controls,
 )
 from placeplan.io.schema import PROJECT_TYPES
@@ -43,7 +43,7 @@ def page() -> None:
     fe = ", ".join(f"{n} places {phase}" for phase, n in PLACES_PER_FE.items())
     with st.expander(f"Every figure per area and year ({len(view):,} rows)"):
         st.caption(f"Headroom {headroom:.1%}. Forms of entry: {fe}.")
-        st.dataframe(fmt(view), hide_index=True, width="stretch", height=360)
+        table(view, height=360)
     d1, d2 = st.columns(2)
     download_xlsx(d1, "Download shortfall (XLSX, with provenance)", {"shortfall": view, "provenance": tables["provenance"]},
                   "placeplan_shortfall.xlsx", "dl_shortfall_xlsx")
@@ -102,7 +102,10 @@ def filtered(sf: pd.DataFrame) -> pd.DataFrame:
     return sf[keep]
 
 
+@st.fragment
 def demand(sf: pd.DataFrame, headroom: float, ranges) -> None:
+    """Demand against capacity of the area the user picks, and its calculation (a fragment:
+    choosing another area or year redraws this part only)."""
     st.subheader("Demand against capacity")
     areas = sf[["planning_area_code", "planning_area", "phase"]].drop_duplicates()
     labels = dict(zip(areas["planning_area_code"], areas["planning_area"] + " (" + areas["phase"] + ")"))
