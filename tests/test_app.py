@@ -278,3 +278,26 @@ def test_sessions_share_one_forecast_per_scenario(monkeypatch):
         shown.append(frame_with(at, "funding_gap"))
     assert calls.count("shared once") == 1
     pd.testing.assert_frame_equal(shown[0], shown[1])
+
+
+def test_finance_tables_name_councils_and_warnings_are_shown(demo_region):
+    """Finance: every table names councils (codes last); the cost assumptions by council name,
+    phase and project; the forecast's warnings shown beside the figures (Overview, Finance)."""
+    at = open_page("Finance")
+    for df in at.dataframe:
+        cols = list(df.value.columns)
+        if "Council code" in cols:
+            assert "Council" in cols and cols.index("Council") < cols.index("Council code"), cols
+            assert cols[-1].endswith("code"), cols
+    (costs,) = at.get("data_editor")
+    assert list(costs.value.columns[:3]) == ["council", "phase", "project_type"] and "Bedford" in set(costs.value["council"])
+    # a region whose netting lacks a council's background rate: the warning names it, in words
+    rates = demo_region.background_rates
+    at.session_state["region"] = dataclasses.replace(demo_region, background_rates=rates[rates["council_code"] != "E06000042"])
+    at.session_state["region_key"] = "test:no-mk-rate"
+    at.run()
+    assert not at.exception
+    text = " ".join(w.value.replace("\\", "") for w in at.warning)
+    assert "Check before relying on the funding gaps" in text and "Milton Keynes" in text, text
+    at.sidebar.radio(key="page").set_value("Overview").run()
+    assert any("places needed and funding gaps above" in w.value for w in at.warning)

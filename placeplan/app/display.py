@@ -56,10 +56,28 @@ HEADERS: dict[str, str] = {
     "step": "Step",
     "item": "Item",
     "value": "Value",
+    "receiving_council": "Receiving council",
+    "receiving_council_code": "Receiving council code",
+    "formula_cap": "DfE formula cap",
+    "contribution": "Contribution sought",
+    "places": "Places",
+    "sites": "Sites",
+    "project_type": "Project",
+    "housing_cost": "Cost of places for housing",
+    "housing_cost_not_sought": "Housing cost not sought",
+    "basic_need_used": "Basic Need used",
+    "other_funding_used": "Other funding used",
+    "unallocated_funding": "Unallocated funding",
+    "cost_per_place": "Cost per place",
+    "location_factor": "Location factor",
+    "price_base": "Price base",
 }
 
 #: Columns whose values name something (names go before codes).
-_NAME_FIRST = (("council", "council_code"), ("planning_area", "planning_area_code"), ("site", "site_id"))
+_NAME_FIRST = (("council", "council_code"), ("planning_area", "planning_area_code"), ("site", "site_id"),
+               ("receiving_council", "receiving_council_code"))
+#: Codes a person does not read by: moved to the end of a table that has their name.
+_CODES_LAST = ("council_code", "planning_area_code", "receiving_council_code")
 
 
 def header(column: str) -> str:
@@ -101,7 +119,17 @@ def column_format(column: str, values: pd.Series, extra_money: tuple[str, ...] =
         nonzero = values[values != 0].abs()
         big = bool(nonzero.median() >= 1e6) if len(nonzero) else False
         return lambda v: money(v, big)
+    if kind == "count" and _small(values):
+        return _finite("{:,.1f}")
     return _finite({"yield": "{:.3f}", "share": "{:.0%}", "fe": "{:,.1f}"}.get(kind, "{:,.0f}"))
+
+
+def _small(values: pd.Series) -> bool:
+    """Counts mostly under 10 and not whole (0.5 SEND pupils, 2.0 places): shown to one
+    decimal, so a fraction is not rounded to a false 0."""
+    v = pd.to_numeric(values, errors="coerce").abs()
+    v = v[(v > 0) & (v != float("inf"))]
+    return bool(len(v)) and bool(v.median() < 10) and not bool((v == v.round()).all())
 
 
 def _finite(pattern: str):
@@ -110,12 +138,16 @@ def _finite(pattern: str):
 
 
 def ordered(frame: pd.DataFrame) -> pd.DataFrame:
-    """Names before their codes (a code stays as a secondary column after its name)."""
+    """Names before their codes: a site's id stays after its name; council and planning-area
+    codes go to the end of the table (kept for whoever matches them to other data)."""
     cols = list(frame.columns)
     for name, code in _NAME_FIRST:
-        if name in cols and code in cols and cols.index(code) < cols.index(name):
+        if name in cols and code in cols:
             cols.remove(code)
-            cols.insert(cols.index(name) + 1, code)
+            if code in _CODES_LAST:
+                cols.append(code)
+            else:
+                cols.insert(cols.index(name) + 1, code)
     return frame[cols]
 
 
@@ -155,7 +187,8 @@ def for_browser(frame: pd.DataFrame, money: tuple[str, ...] = (),
     for c in frame.columns:
         values = frame[c]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            formats[header(c)] = BROWSER_FORMATS["money" if c in money else column_kind(c)]
+            kind = "money" if c in money else column_kind(c)
+            formats[header(c)] = "%,.1f" if kind == "count" and _small(values) else BROWSER_FORMATS[kind]
     shown = frame.rename(columns=header)
     return shown.loc[:, ~shown.columns.duplicated()], formats
 

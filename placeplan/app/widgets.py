@@ -156,6 +156,36 @@ def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.U
     return checked
 
 
+_NEAREST = re.compile(r"^site (?P<site>.+?): outside every (?P<phase>\w+) planning area; placed in the nearest, "
+                      r"(?P<area>\S+) \((?P<metres>[\d,]+) m away\)$")
+
+
+def result_warnings(warnings: list[str], figures: str) -> None:
+    """The forecast's warnings (``Results.warnings``) in plain words beside ``figures``
+    (e.g. "the places needed and funding gaps above"): what to check before relying on
+    them. Sites placed in the nearest planning area are listed by name, in an expander."""
+    if not warnings:
+        return
+    reg = state.region()
+    areas = dict(zip(reg.planning_areas["planning_area_code"].astype(str), reg.planning_areas["planning_area"].astype(str)))
+    sites = dict(zip(reg.sites["site_id"].astype(str), reg.sites["site"].astype(str)))
+    placed, other = [], []
+    for w in warnings:
+        m = _NEAREST.match(w)
+        if m is None:
+            other.append(w)
+        else:
+            site, area = m["site"], m["area"]
+            placed.append(f"{sites.get(site, site)} ({site}): {m['phase']} pupils counted in "
+                          f"{areas.get(area, area)}, the nearest planning area, {m['metres']} m away")
+    for w in other:
+        st.warning(plain(f"Check before relying on {figures}: {w}"), icon="⚠️")
+    if placed:
+        with st.expander(f"⚠️ {len(placed):,} site(s) lie outside every planning area of a phase: their pupils are "
+                         f"counted in the nearest area (this affects {figures})"):
+            st.text("\n".join(placed[:200]) + (f"\n… and {len(placed) - 200:,} more" if len(placed) > 200 else ""))
+
+
 def start_from_button(label: str, key: str, scenario, region=None) -> None:
     """A button that makes ``scenario`` (on ``region``, if given) the session's new,
     unsaved current scenario (opening is never refused: the store judges a save against
@@ -180,5 +210,5 @@ def uncertainty_controls(where: str):
     return out
 
 
-__all__ = ["checked_upload", "csv_bytes", "download_xlsx", "editor", "fmt", "plain", "pounds_m", "show_problems",
+__all__ = ["checked_upload", "csv_bytes", "download_xlsx", "editor", "fmt", "plain", "pounds_m", "result_warnings", "show_problems",
            "start_from_button", "table", "uncertainty_controls", "xlsx_bytes"]

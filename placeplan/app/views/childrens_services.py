@@ -12,6 +12,7 @@ from placeplan.app.widgets import (
     download_xlsx,
     editor,
     plain,
+    result_warnings,
     show_problems,
     table,
     uncertainty_controls,
@@ -32,6 +33,7 @@ def page() -> None:
     sf = res.shortfall
     view = filtered(sf)
     scap_table(view)
+    result_warnings(res.warnings, "these places needed")
     st.markdown("**How sure?** Monte Carlo ranges of pupils, spare places and places needed, and the probability "
                 "that each area runs short.")
     ranges = uncertainty_controls("cs")

@@ -10,6 +10,7 @@ from placeplan.app.widgets import (
     checked_upload,
     plain,
     pounds_m,
+    result_warnings,
     start_from_button,
     uncertainty_controls,
 )
@@ -30,6 +31,7 @@ def page() -> None:
     st.caption("Places needed (peak): each planning area's largest places needed over the forecast years, summed over "
                "the council's areas (DfE SCAP). Funding gap: cost − contributions − Basic Need − other funding, summed "
                "over all forecast years.")
+    result_warnings(res.warnings, "the places needed and funding gaps above")
     area_map(res.shortfall)
     with st.expander("Load your own region bundle (GeoPackage)"):
         upload_region()
