@@ -301,3 +301,31 @@ def test_finance_tables_name_councils_and_warnings_are_shown(demo_region):
     assert "Check before relying on the funding gaps" in text and "Milton Keynes" in text, text
     at.sidebar.radio(key="page").set_value("Overview").run()
     assert any("places needed and funding gaps above" in w.value for w in at.warning)
+
+
+def test_xlsx_download_for_people(demo_region, tmp_path):
+    """The app's XLSX: headers in words over £ and thousands formats, frozen; council names
+    beside codes in every sheet; the scenario's changes in words beside the provenance."""
+    import io
+
+    import openpyxl
+
+    from placeplan.app.widgets import changes_sheet, xlsx_bytes
+    from placeplan.io.tables import results_tables
+
+    s = Scenario(name="", assumptions={"headroom": 0.05}, remove_sites=["MK:BR33"])
+    res = pp.forecast(demo_region, s)
+    tables = results_tables(res, ("funding_gap", "contributions", "provenance"))
+    tables["scenario changes"] = changes_sheet(demo_region, s)
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(tables)))
+    fg = wb["funding_gap"]
+    head = [c.value for c in fg[1]]
+    assert fg.freeze_panes == "A2" and "Funding gap" in head and "Council" in head
+    assert fg.cell(2, head.index("Funding gap") + 1).number_format.startswith('"£"#,##0')
+    con = wb["contributions"]
+    head = [c.value for c in con[1]]
+    assert head.index("Council") == head.index("Council code") + 1 and "Receiving council" in head
+    words = [r[0].value for r in wb["scenario changes"].iter_rows(min_row=2)]
+    assert "Headroom (operating margin): 2% → 5%" in words and any("removed" in w for w in words)
+    assert changes_sheet(demo_region, Scenario(name=""))["change from the base region"].tolist() == [
+        "none: the base region as it is"]

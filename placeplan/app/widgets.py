@@ -78,12 +78,27 @@ def _council_names() -> dict[str, str]:
 
 
 def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    """A workbook of ``tables`` for people: headers in words, £ and thousands formats,
+    frozen header rows (:func:`placeplan.io.tables.export_tables`)."""
+    from placeplan.app.display import header
     from placeplan.io.tables import export_tables
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.xlsx"
-        export_tables(tables, path)
+        export_tables(tables, path, header=header)
         return path.read_bytes()
+
+
+def changes_sheet(region, scenario) -> pd.DataFrame:
+    """The scenario's changes from the base region in words, one a row: the sheet an XLSX
+    download carries beside its provenance."""
+    from placeplan.model.changes import changes_in_words
+    from placeplan.model.scenario import Scenario
+
+    words = changes_in_words(region, Scenario(name=""), scenario)
+    name = scenario.name or "the current scenario (not saved)"
+    return pd.DataFrame({"change from the base region": words or ["none: the base region as it is"],
+                         "scenario": name})
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -95,7 +110,11 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 def download_xlsx(where, label: str, tables: dict[str, pd.DataFrame], file_name: str, key: str) -> None:
     """A download of ``tables`` as one workbook, built only when clicked (a rerun after an
     edit stays fast)."""
-    where.download_button(label, lambda: xlsx_bytes(tables), file_name, XLSX, key=key, on_click="ignore")
+    tables = dict(tables)
+    at = list(tables).index("provenance") + 1 if "provenance" in tables else len(tables)
+    items = list(tables.items())
+    items.insert(at, ("scenario changes", changes_sheet(state.region(), state.scenario())))
+    where.download_button(label, lambda: xlsx_bytes(dict(items)), file_name, XLSX, key=key, on_click="ignore")
 
 
 def editor(prefix: str, payload: object, make_table, **kwargs) -> pd.DataFrame | None:
@@ -210,5 +229,5 @@ def uncertainty_controls(where: str):
     return out
 
 
-__all__ = ["checked_upload", "csv_bytes", "download_xlsx", "editor", "fmt", "plain", "pounds_m", "result_warnings", "show_problems",
+__all__ = ["changes_sheet", "checked_upload", "csv_bytes", "download_xlsx", "editor", "fmt", "plain", "pounds_m", "result_warnings", "show_problems",
            "start_from_button", "table", "uncertainty_controls", "xlsx_bytes"]
