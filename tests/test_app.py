@@ -172,6 +172,10 @@ def test_scenarios_compare_shows_changes(store_path):
     at.selectbox(key="cmp_council").set_value("Central Bedfordshire").run()
     places = frame_with(at, "places_needed_change")
     assert places["places_needed_change"].sum() > 0
+    # per area and year, with a chart: the area changing most is picked first
+    area = at.selectbox(key="cmp_area")
+    biggest = places.loc[places["places_needed_change"].abs().idxmax(), "planning_area_code"]
+    assert area.value == biggest and len(at.get("vega_lite_chart")) >= 2
 
 
 def test_scenarios_compare_current_with_itself():
