@@ -28,9 +28,12 @@ RANGE_COLUMNS = ("_p10", "_p50", "_p90")
 
 def page() -> None:
     st.header("Children's services: places against pupils")
-    headroom = headroom_input()
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        headroom = headroom_input()
     res = state.results()
     sf = res.shortfall
+    c2.markdown(plain(headline(sf)))
     view = filtered(sf)
     scap_table(view)
     result_warnings(res.warnings, "these places needed")
@@ -74,6 +77,19 @@ def scap_table(view: pd.DataFrame) -> None:
     styled = (grid.style.format({y: "{:,.0f}" for y in years} | {"Peak FE": "{:,.1f}"})
               .map(lambda v: "background-color: #f4a582; color: #000" if v >= 0.5 else "", subset=years))
     st.dataframe(styled, hide_index=True, width="stretch", height=320)
+
+
+def headline(sf: pd.DataFrame) -> str:
+    """The answer first: how many planning areas run short, and the worst one."""
+    short = sf[sf["places_needed"] >= 0.5]
+    areas = sf["planning_area_code"].nunique()
+    if short.empty:
+        return f"No planning area of the {areas:,} needs places in any forecast year at this headroom."
+    worst = short.loc[short["places_needed"].idxmax()]
+    fe = worst["places_needed"] / PLACES_PER_FE[worst["phase"]]
+    return (f"{short['planning_area_code'].nunique():,} of {areas:,} planning areas need places in at least one "
+            f"year. Most: {worst['planning_area']} ({worst['phase']}), {worst['places_needed']:,.0f} places "
+            f"({fe:.1f} forms of entry) in {worst['academic_year']}.")
 
 
 def headroom_input() -> float:
