@@ -103,16 +103,17 @@ def deck_class():
 
     class CompactDeck(pdk.Deck):
         def to_json(self) -> str:
-            # with no map style Streamlit fetches a basemap style from cartocdn.com: give it an
-            # empty inline one (nothing at run time may download; tests/test_e2e_hostile_text.py)
+            # no base map, and nothing fetched (nothing at run time may download;
+            # tests/test_e2e_hostile_text.py): Streamlit 1.67's frontend reads an empty
+            # string as "no base map" (it calls mapStyle.includes(), so a style object fails)
             text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
             return '{"mapStyle":' + json.dumps(BLANK_STYLE, separators=(",", ":")) + "," + text[1:]
 
     return CompactDeck
 
 
-#: a MapLibre style with nothing in it: no tiles, no request leaves the page
-BLANK_STYLE = {"version": 8, "sources": {}, "layers": []}
+#: no base map: no tiles, no request leaves the page
+BLANK_STYLE = ""
 
 
 def area_map(geo, height: int = 520, key: str = "area_map"):

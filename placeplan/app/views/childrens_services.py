@@ -73,6 +73,7 @@ def scap_table(view: pd.DataFrame) -> None:
     grid.insert(0, "Peak FE", grid.max(axis=1).to_numpy() / per_fe)
     grid = grid.reset_index().rename(columns={"planning_area": "Planning area", "planning_area_code": "Code",
                                               "phase": "Phase"})
+    grid = grid[[c for c in grid.columns if c != "Code"] + ["Code"]]  # the code last, as in every table
     years = [c for c in grid.columns if c not in ("Planning area", "Code", "Phase", "Peak FE")]
     styled = (grid.style.format({y: "{:,.0f}" for y in years} | {"Peak FE": "{:,.1f}"})
               .map(lambda v: "background-color: #f4a582; color: #000" if v >= 0.5 else "", subset=years))
@@ -104,7 +105,7 @@ def headroom_input() -> float:
 
 
 def filtered(sf: pd.DataFrame) -> pd.DataFrame:
-    f1, f2, f3, f4 = st.columns(4)
+    f1, f2, f3, f4 = st.columns([1, 1, 1.2, 1.2])
     councils = f1.multiselect("Council", sorted(sf["council"].unique()), key="cs_council")
     phases = f2.multiselect("Phase", ["primary", "secondary"], key="cs_phase")
     years = sf["academic_year"].unique().tolist()

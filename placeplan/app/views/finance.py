@@ -21,8 +21,9 @@ def page() -> None:
     fg = res.funding_gap
     st.caption("Per council, summed over all forecast years: new places built (not the peak), their cost, and "
                "how it is funded. Unallocated funding: grant received but not yet needed at the end of the forecast.")
-    table(funding_totals(fg).rename(columns={"places_needed": "new_places_built_(sum_over_years)"}),
-          money=FUNDING_PARTS[1:] + ("unallocated_funding",))
+    totals = funding_totals(fg).rename(columns={"places_needed": "new_places_built_(sum_over_years)"})
+    first = ["council", "funding_gap"]  # the answer first, then its parts
+    table(totals[first + [c for c in totals.columns if c not in first]], money=FUNDING_PARTS[1:] + ("unallocated_funding",))
     result_warnings(res.warnings, "the funding gaps and contributions")
     charts.gap_by_year(fg)
     st.caption("Funding gap = cost of new places − developer contributions − Basic Need − other funding, per council "
