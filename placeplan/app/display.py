@@ -105,6 +105,8 @@ def money(value: float, millions: bool | None = None) -> str:
     """
     if pd.isna(value):
         return ""
+    if value == 0:
+        return "£0"
     sign = "-" if value < 0 else ""
     big = abs(value) >= 1e6 if millions is None else millions
     return f"{sign}£{abs(value) / 1e6:,.2f}m" if big else f"{sign}£{abs(value):,.0f}"

@@ -23,10 +23,13 @@ def show(e) -> None:
     c2.caption(e.rule)
     steps = e.steps()
     fmt = money if e.unit == "£" else (lambda v: f"{v:,.1f}")
+    steps = steps.assign(step=steps["step"].str[:1].str.upper() + steps["step"].str[1:])
     st.dataframe(steps.rename(columns={"step": "Step", "value": "Value"}).style.format({"Value": fmt}),
                  hide_index=True, width="stretch")
+    spare = e.unit != "£" and e.total < 0 <= e.value
     st.text(f"The parts add up to {_number(e.total, e.unit)}"
-            + ("" if abs(e.total - e.value) < 1e-6 else f"; {e.rule.split('=')[0].strip()} = {_number(e.value, e.unit)}"))
+            + ("" if abs(e.total - e.value) < 1e-6 else f"; {e.rule.split('=')[0].strip()} = {_number(e.value, e.unit)}")
+            + (f" (below zero: {-e.total:,.0f} spare places, so none are needed)" if spare else ""))
     with st.expander("Every part (by NCY, site, flow, capacity change)"):
         parts = e.parts.rename(columns={"step": "Step", "item": "Item", "value": "Value"})
         st.dataframe(parts.style.format({"Value": fmt}), hide_index=True, width="stretch")

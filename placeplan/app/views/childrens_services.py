@@ -142,7 +142,8 @@ def demand(sf: pd.DataFrame, headroom: float, ranges) -> None:
 def capacity_changes(sf: pd.DataFrame) -> None:
     reg, s = state.region(), state.scenario()
     st.subheader("Planned capacity changes")
-    st.caption("Expansions, new schools (positive places) and removals (negative), in force from their academic year.")
+    st.caption("Expansions, new schools (positive places) and removals (negative), in force from their academic year. "
+               "Add a row at the foot of the table; choose the planning area by name.")
     changes = pd.DataFrame(s.capacity_changes or [], columns=["planning_area_code", "phase", "academic_year", "places",
                                                               "project_type", "description"])
     changes["academic_year"] = changes["academic_year"].map(lambda y: academic_year_label(int(y)) if pd.notna(y) else y)
@@ -160,7 +161,7 @@ def capacity_changes(sf: pd.DataFrame) -> None:
             "planning_area": st.column_config.SelectboxColumn("Planning area", options=codes, width="large"),
             "phase": st.column_config.SelectboxColumn("Phase", options=["primary", "secondary"]),
             "academic_year": st.column_config.SelectboxColumn("Academic year", options=sf["academic_year"].unique().tolist()),
-            "places": st.column_config.NumberColumn("Places (negative: a removal)", step=1),
+            "places": st.column_config.NumberColumn("Places (− a removal)", step=1),
             "project_type": st.column_config.SelectboxColumn("Project", options=list(PROJECT_TYPES)),
         },
     )

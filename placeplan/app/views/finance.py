@@ -55,8 +55,11 @@ def page() -> None:
     st.caption("Contribution sought: the site's share of the places its pupils need × cost per place, capped by the "
                "DfE formula cap; unfunded cost: what the places cost beyond it. Receiving council: whose schools "
                "the pupils go to.")
-    table(con.sort_values("contribution", ascending=False), money=("formula_cap", "contribution", "unfunded_cost"),
-          height=300)
+    first = ["site", "council", "phase", "receiving_council", "dwellings", "places", "contribution", "formula_cap",
+             "unfunded_cost"]
+    con = con.sort_values("contribution", ascending=False)
+    table(con[[c for c in first if c in con.columns] + [c for c in con.columns if c not in first]],
+          money=("formula_cap", "contribution", "unfunded_cost"), height=300)
     explain_panel.site_panel(con[con["dwellings"] > 0].sort_values("contribution", ascending=False), "fin_explain_site")
     st.subheader("Unfunded: sites below the threshold")
     st.caption(f"Sites under {state.assumptions().contribution_threshold:g} dwellings pay no contribution; "
@@ -81,8 +84,8 @@ COST_COLUMNS = {
     "council": st.column_config.TextColumn("Council"),
     "phase": st.column_config.TextColumn("Phase"),
     "project_type": st.column_config.TextColumn("Project"),
-    "cost_per_place": st.column_config.NumberColumn("Cost per place (£)", format="£%,.0f", min_value=0, step=1),
-    "location_factor": st.column_config.NumberColumn("Location factor", format="%.2f", min_value=0, step=0.01),
+    "cost_per_place": st.column_config.NumberColumn("Cost per place (£)", format="£%,.0f", min_value=0),
+    "location_factor": st.column_config.NumberColumn("Location factor", format="%.2f", min_value=0),
     "price_base": st.column_config.TextColumn("Price base"),
     "council_code": st.column_config.TextColumn("Council code"),
 }
