@@ -104,8 +104,13 @@ def test_planning_add_site_by_planning_area():
     assert len(at.session_state["scenario"].add_sites) == 1
 
 
+def every_figure(at: AppTest) -> AppTest:
+    """Children's services with its table of every figure shown (a toggle: off, nothing is sent)."""
+    return at.toggle(key="cs_every").set_value(True).run()
+
+
 def test_childrens_services_headroom_changes_places_needed():
-    at = open_page("Children's services")
+    at = every_figure(open_page("Children's services"))
     before = frame_with(at, "places_needed")["places_needed"].sum()
     at.number_input(key="headroom_pct").set_value(5.0).run()
     after = frame_with(at, "places_needed")["places_needed"].sum()
@@ -116,7 +121,7 @@ def test_childrens_services_headroom_changes_places_needed():
 
 
 def test_childrens_services_capacity_change_via_scenario():
-    at = open_page("Children's services")
+    at = every_figure(open_page("Children's services"))
     code = frame_with(at, "places_needed").query("places_needed > 0")["planning_area_code"].iloc[0]
     before = frame_with(at, "places_needed").query("planning_area_code == @code")["capacity"].max()
     s = at.session_state["scenario"]
@@ -186,7 +191,7 @@ def test_scenarios_compare_current_with_itself():
 
 
 def test_childrens_services_ranges_fan_chart_and_export_columns():
-    at = open_page("Children's services")
+    at = every_figure(open_page("Children's services"))
     at.number_input(key="mc_draws_cs").set_value(300)
     at.button(key="mc_run_cs").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -182,9 +182,11 @@ def test_edit_save_reload_download(app_url, browser, tmp_path):
     page.close()
 
     wb = openpyxl.load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["shortfall", "provenance"]
-    got = pd.read_excel(path, sheet_name="shortfall")
-    prov = pd.read_excel(path, sheet_name="provenance").set_index("key")["value"]
+    assert wb.sheetnames == ["shortfall", "provenance", "scenario changes"]
+    got = pd.read_excel(path, sheet_name="shortfall").rename(columns={"Places needed": "places_needed"})  # headers in words
+    prov = pd.read_excel(path, sheet_name="provenance").set_index("Key")["Value"]
+    changes = pd.read_excel(path, sheet_name="scenario changes").iloc[:, 0].tolist()
+    assert any("RAF Henlow" in c and "6,000" in c for c in changes), changes
     assert prov["scenario"].startswith("E2E Henlow 6000 (")
     assert prov["data.licence"] == "Open Government Licence v3.0"
     from placeplan.io.store import ScenarioStore

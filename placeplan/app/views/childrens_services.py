@@ -46,7 +46,9 @@ def page() -> None:
         spread = [c for c in tables["shortfall"].columns if c.endswith(RANGE_COLUMNS) or c == "probability_short"]
         view = view.merge(tables["shortfall"][key + spread], on=key, how="left")
     fe = ", ".join(f"{n} places {phase}" for phase, n in PLACES_PER_FE.items())
-    with st.expander(f"Every figure per area and year ({len(view):,} rows)"):
+    # a toggle, not an expander: a collapsed expander still sends (and the browser lays out)
+    # all its rows on every rerun
+    if st.toggle(f"Show every figure per area and year ({len(view):,} rows)", key="cs_every"):
         st.caption(f"Headroom {headroom:.1%}. Forms of entry: {fe}.")
         table(view, height=360)
     d1, d2 = st.columns(2)
