@@ -65,7 +65,7 @@ def scap_table(view: pd.DataFrame) -> None:
     with the peak as forms of entry."""
     st.subheader("Places needed by planning area and year")
     st.caption("Places needed = pupils forecast + operating margin − capacity, never below zero, per area and year "
-               "(spare places in one area never offset another's). Peak FE: the largest year as forms of entry.")
+               "(spare places in one area never offset another's). Coloured: a shortfall (1 place or more). Peak FE: the largest year as forms of entry.")
     if view.empty:
         st.write("No planning areas match the filters.")
         return

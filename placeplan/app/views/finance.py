@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from placeplan.app import charts, edits, explain_panel, state
-from placeplan.app.widgets import download_xlsx, editor, result_warnings, table, uncertainty_controls
+from placeplan.app.widgets import (
+    download_xlsx,
+    editor,
+    result_warnings,
+    table,
+    uncertainty_controls,
+)
 from placeplan.io.tables import results_tables
 from placeplan.model.summary import FUNDING_PARTS, funding_totals
 
