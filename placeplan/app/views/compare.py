@@ -32,7 +32,18 @@ def section(sa: Scenario, sb: Scenario) -> None:
         col.metric(str(council), f"{row['B']:,.0f}", delta=None if round(change) == 0 else f"{change:+,.0f} vs A",
                    delta_color="inverse")
     diff = compare(ra, rb, "A", "B")
-    short = diff["shortfall"]
+    per_area(diff["shortfall"])
+    fund = diff["funding_gap"].groupby("council")[["funding_gap_A", "funding_gap_B", "funding_gap_change"]].sum()
+    st.markdown("**Funding gap per council** — sum over all forecast years")
+    st.dataframe(pd.DataFrame({"Council": fund.index, "A": fund["funding_gap_A"].map(money),
+                               "B": fund["funding_gap_B"].map(money), "Change": fund["funding_gap_change"].map(money)}),
+                 hide_index=True, width="stretch")
+
+
+@st.fragment
+def per_area(short: pd.DataFrame) -> None:
+    """Places needed per planning area and year in a council the user picks, A against B
+    (a fragment: choosing another council or area redraws this part only)."""
     council = st.selectbox("Council", sorted(short["council"].unique()), key="cmp_council")
     mine = short[short["council"] == council]
     by_year = mine.groupby("academic_year")[["places_needed_A", "places_needed_B"]].sum()
@@ -44,11 +55,6 @@ def section(sa: Scenario, sb: Scenario) -> None:
         area_chart(mine, changed)
         table(changed[["planning_area", "planning_area_code", "phase", "academic_year", "places_needed_A",
                        "places_needed_B", "places_needed_change"]], height=260)
-    fund = diff["funding_gap"].groupby("council")[["funding_gap_A", "funding_gap_B", "funding_gap_change"]].sum()
-    st.markdown("**Funding gap per council** — sum over all forecast years")
-    st.dataframe(pd.DataFrame({"Council": fund.index, "A": fund["funding_gap_A"].map(money),
-                               "B": fund["funding_gap_B"].map(money), "Change": fund["funding_gap_change"].map(money)}),
-                 hide_index=True, width="stretch")
 
 
 def area_chart(mine: pd.DataFrame, changed: pd.DataFrame) -> None:
@@ -64,4 +70,4 @@ def area_chart(mine: pd.DataFrame, changed: pd.DataFrame) -> None:
         columns={"places_needed_A": "A", "places_needed_B": "B"}), "places needed in this area")
 
 
-__all__ = ["area_chart", "section"]
+__all__ = ["area_chart", "per_area", "section"]

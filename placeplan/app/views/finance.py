@@ -41,11 +41,33 @@ def page() -> None:
     ranges = uncertainty_controls("fin")
     if ranges is not None:
         table(ranges.funding_gap_total, money=tuple(ranges.funding_gap_total.columns))
+    by_council(res)
+
+    st.subheader("Cost assumptions")
+    st.caption("Cost per place by council, phase and project, before the location factor (cost used = cost per place "
+               "× location factor). Edit a cost or a factor to test it; the council's code is last.")
+    edited = editor("costs", [s.costs, state.region_key()], lambda: edits.costs_table(reg, s),
+                    disabled=["council", "phase", "project_type", "price_base", "council_code"],
+                    column_config=COST_COLUMNS)
+    new = s if edited is None else edits.scenario_from_costs_table(reg, s, edited)
+    if new != s:
+        state.set_scenario(new)
+        st.rerun()
+    tables = results_tables(res, ("funding_gap", "contributions", "small_sites", "provenance"), ranges=ranges)
+    download_xlsx(st, "Download funding (XLSX, with provenance)", tables, "placeplan_funding.xlsx", "dl_funding_xlsx")
+
+
+@st.fragment
+def by_council(res) -> None:
+    """The gap per year, its calculation, contributions and small sites of the council the
+    user picks (a fragment: choosing another council or site redraws this part only)."""
+    reg, fg = state.region(), res.funding_gap
     council = st.selectbox("Council", ["all"] + sorted(fg["council"].unique()), key="fin_council")
     view = fg if council == "all" else fg[fg["council"] == council]
     st.caption("Per council and year. New places built: places that must open that year (the rise in places "
-               "needed above its highest so far: a place built stays built). Cost of places for housing: the part of the cost that housing's pupils cause; "
-               "not sought: its part no contribution pays for (sites below the threshold, uncharged phases). "
+               "needed above its highest so far: a place built stays built). Cost of places for housing: the part "
+               "of the cost that housing's pupils cause; not sought: its part no contribution pays for (sites below "
+               "the threshold, uncharged phases). "
                "Basic Need and other funding as allocated in the year, and as used against the cost.")
     table(view.drop(columns=[c for c in NOT_SHOWN if c in view.columns])
           .rename(columns={"places_needed": "new_places_built_(in_the_year)"}), height=300)
@@ -63,7 +85,8 @@ def page() -> None:
                "the pupils go to.")
     first = ["site", "council", "phase", "receiving_council", "dwellings", "places", "contribution", "formula_cap",
              "unfunded_cost"]
-    con = con.sort_values("contribution", ascending=False)
+    names = dict(zip(reg.councils["council_code"], reg.councils["council"]))
+    con = con.assign(council=con["council_code"].map(names)).sort_values("contribution", ascending=False)
     table(con[[c for c in first if c in con.columns] + [c for c in con.columns if c not in first]],
           money=("formula_cap", "contribution", "unfunded_cost"), height=300)
     explain_panel.site_panel(con[con["dwellings"] > 0].sort_values("contribution", ascending=False), "fin_explain_site")
@@ -71,19 +94,6 @@ def page() -> None:
     st.caption(f"Sites under {state.assumptions().contribution_threshold:g} dwellings pay no contribution; "
                "their pupils still need places.")
     table(res.small_sites, money=("unfunded_cost",))
-
-    st.subheader("Cost assumptions")
-    st.caption("Cost per place by council, phase and project, before the location factor (cost used = cost per place "
-               "× location factor). Edit a cost or a factor to test it; the council's code is last.")
-    edited = editor("costs", [s.costs, state.region_key()], lambda: edits.costs_table(reg, s),
-                    disabled=["council", "phase", "project_type", "price_base", "council_code"],
-                    column_config=COST_COLUMNS)
-    new = s if edited is None else edits.scenario_from_costs_table(reg, s, edited)
-    if new != s:
-        state.set_scenario(new)
-        st.rerun()
-    tables = results_tables(res, ("funding_gap", "contributions", "small_sites", "provenance"), ranges=ranges)
-    download_xlsx(st, "Download funding (XLSX, with provenance)", tables, "placeplan_funding.xlsx", "dl_funding_xlsx")
 
 
 COST_COLUMNS = {
