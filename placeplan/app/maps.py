@@ -7,6 +7,7 @@ site changes), in caches shared by every session.
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import numpy as np
 import pandas as pd
@@ -103,17 +104,18 @@ def deck_class():
 
     class CompactDeck(pdk.Deck):
         def to_json(self) -> str:
-            # no base map, and nothing fetched (nothing at run time may download;
-            # tests/test_e2e_hostile_text.py): Streamlit 1.67's frontend reads an empty
-            # string as "no base map" (it calls mapStyle.includes(), so a style object fails)
+            # no base map, and nothing fetched from outside (nothing at run time may download;
+            # tests/test_e2e_hostile_text.py): an empty style as a data: URL. Streamlit 1.67's
+            # frontend calls mapStyle.includes() (a style object fails with a TypeError) and
+            # takes an empty string or none for "use the default basemap" (cartocdn.com)
             text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
             return '{"mapStyle":' + json.dumps(BLANK_STYLE, separators=(",", ":")) + "," + text[1:]
 
     return CompactDeck
 
 
-#: no base map: no tiles, no request leaves the page
-BLANK_STYLE = ""
+#: a MapLibre style with nothing in it, inline: no tiles, no request leaves the page
+BLANK_STYLE = "data:application/json," + urllib.parse.quote(json.dumps({"version": 8, "sources": {}, "layers": []}))
 
 
 def area_map(geo, height: int = 520, key: str = "area_map"):
