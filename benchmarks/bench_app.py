@@ -26,6 +26,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     os.environ.setdefault("PLACEPLAN_STORE", str(Path(tempfile.mkdtemp()) / "bench.sqlite"))
+    os.environ.setdefault("PLACEPLAN_STORE_CREATE", "1")  # a new store in a temporary folder (the Scenarios page)
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)

@@ -53,7 +53,7 @@ def test_overview_headlines_match_the_library(demo_region):
     sf = pp.forecast(demo_region).shortfall
     mk = sf[(sf["council"] == "Milton Keynes") & (sf["phase"] == "primary")]
     peak = mk.groupby("planning_area_code")["places_needed"].max().sum()
-    values = [m.value for m in at.metric if m.label == "Primary places needed (peak)"]
+    values = [m.value for m in at.metric if m.label == "Primary places needed"]
     assert f"{peak:,.0f}" in values
     assert any("Open Government Licence v3.0" in c.value for c in at.caption)
     assert any("May 2015" in i.value for i in at.info)
@@ -104,8 +104,13 @@ def test_planning_add_site_by_planning_area():
     assert len(at.session_state["scenario"].add_sites) == 1
 
 
+def every_figure(at: AppTest) -> AppTest:
+    """Children's services with its table of every figure shown (a toggle: off, nothing is sent)."""
+    return at.toggle(key="cs_every").set_value(True).run()
+
+
 def test_childrens_services_headroom_changes_places_needed():
-    at = open_page("Children's services")
+    at = every_figure(open_page("Children's services"))
     before = frame_with(at, "places_needed")["places_needed"].sum()
     at.number_input(key="headroom_pct").set_value(5.0).run()
     after = frame_with(at, "places_needed")["places_needed"].sum()
@@ -116,7 +121,7 @@ def test_childrens_services_headroom_changes_places_needed():
 
 
 def test_childrens_services_capacity_change_via_scenario():
-    at = open_page("Children's services")
+    at = every_figure(open_page("Children's services"))
     code = frame_with(at, "places_needed").query("places_needed > 0")["planning_area_code"].iloc[0]
     before = frame_with(at, "places_needed").query("planning_area_code == @code")["capacity"].max()
     s = at.session_state["scenario"]
@@ -172,6 +177,10 @@ def test_scenarios_compare_shows_changes(store_path):
     at.selectbox(key="cmp_council").set_value("Central Bedfordshire").run()
     places = frame_with(at, "places_needed_change")
     assert places["places_needed_change"].sum() > 0
+    # per area and year, with a chart: the area changing most is picked first
+    area = at.selectbox(key="cmp_area")
+    biggest = places.loc[places["places_needed_change"].abs().idxmax(), "planning_area_code"]
+    assert area.value == biggest and len(at.get("vega_lite_chart")) >= 2
 
 
 def test_scenarios_compare_current_with_itself():
@@ -182,7 +191,7 @@ def test_scenarios_compare_current_with_itself():
 
 
 def test_childrens_services_ranges_fan_chart_and_export_columns():
-    at = open_page("Children's services")
+    at = every_figure(open_page("Children's services"))
     at.number_input(key="mc_draws_cs").set_value(300)
     at.button(key="mc_run_cs").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -224,7 +233,7 @@ def test_simultaneous_sessions_keep_their_own_results(demo_region):
     def edit(pair):
         at, m = pair
         at.number_input(key="lever_ypri").set_value(m).run()
-        return next(x.value for x in at.metric if x.label == "Bedford: places needed")
+        return next(x.value for x in at.metric if x.label == "Bedford")
 
     with ThreadPoolExecutor(len(sessions)) as pool:
         shown = list(pool.map(edit, zip(sessions, multipliers)))
@@ -278,3 +287,54 @@ def test_sessions_share_one_forecast_per_scenario(monkeypatch):
         shown.append(frame_with(at, "funding_gap"))
     assert calls.count("shared once") == 1
     pd.testing.assert_frame_equal(shown[0], shown[1])
+
+
+def test_finance_tables_name_councils_and_warnings_are_shown(demo_region):
+    """Finance: every table names councils (codes last); the cost assumptions by council name,
+    phase and project; the forecast's warnings shown beside the figures (Overview, Finance)."""
+    at = open_page("Finance")
+    for df in at.dataframe:
+        cols = list(df.value.columns)
+        if "Council code" in cols:
+            assert "Council" in cols and cols.index("Council") < cols.index("Council code"), cols
+            assert cols[-1].endswith("code"), cols
+    (costs,) = at.get("data_editor")
+    assert list(costs.value.columns[:3]) == ["council", "phase", "project_type"] and "Bedford" in set(costs.value["council"])
+    # a region whose netting lacks a council's background rate: the warning names it, in words
+    rates = demo_region.background_rates
+    at.session_state["region"] = dataclasses.replace(demo_region, background_rates=rates[rates["council_code"] != "E06000042"])
+    at.session_state["region_key"] = "test:no-mk-rate"
+    at.run()
+    assert not at.exception
+    text = " ".join(w.value.replace("\\", "") for w in at.warning)
+    assert "Check before relying on the funding gaps" in text and "Milton Keynes" in text, text
+    at.sidebar.radio(key="page").set_value("Overview").run()
+    assert any("places needed and funding gaps above" in w.value for w in at.warning)
+
+
+def test_xlsx_download_for_people(demo_region, tmp_path):
+    """The app's XLSX: headers in words over £ and thousands formats, frozen; council names
+    beside codes in every sheet; the scenario's changes in words beside the provenance."""
+    import io
+
+    import openpyxl
+
+    from placeplan.app.widgets import changes_sheet, xlsx_bytes
+    from placeplan.io.tables import results_tables
+
+    s = Scenario(name="", assumptions={"headroom": 0.05}, remove_sites=["MK:BR33"])
+    res = pp.forecast(demo_region, s)
+    tables = results_tables(res, ("funding_gap", "contributions", "provenance"))
+    tables["scenario changes"] = changes_sheet(demo_region, s)
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(tables)))
+    fg = wb["funding_gap"]
+    head = [c.value for c in fg[1]]
+    assert fg.freeze_panes == "A2" and "Funding gap" in head and "Council" in head
+    assert fg.cell(2, head.index("Funding gap") + 1).number_format.startswith('"£"#,##0')
+    con = wb["contributions"]
+    head = [c.value for c in con[1]]
+    assert head.index("Council") == head.index("Council code") + 1 and "Receiving council" in head
+    words = [r[0].value for r in wb["scenario changes"].iter_rows(min_row=2)]
+    assert "Headroom (operating margin): 2% → 5%" in words and any("removed" in w for w in words)
+    assert changes_sheet(demo_region, Scenario(name=""))["change from the base region"].tolist() == [
+        "none: the base region as it is"]

@@ -123,7 +123,7 @@ def test_edit_save_reload_download(app_url, browser, tmp_path):
     page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
 
     go(page, "Planning")
-    before = metric_value(page, "Central Bedfordshire: places needed")
+    before = metric_value(page, "Central Bedfordshire")
     combo = page.get_by_role("combobox", name="Site", exact=True)
     combo.click()
     combo.fill(SITE)
@@ -137,12 +137,12 @@ def test_edit_save_reload_download(app_url, browser, tmp_path):
     page.get_by_role("button", name="Apply to the scenario").click()
     page.wait_for_function(
         "(b) => { const m = [...document.querySelectorAll('[data-testid=stMetric]')]"
-        ".find(e => e.innerText.includes('Central Bedfordshire: places needed'));"
+        ".find(e => e.innerText.includes('Central Bedfordshire'));"
         " return m && parseFloat(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) != b; }",
         arg=before, timeout=30_000,
     )
     elapsed = time.perf_counter() - t0
-    after = metric_value(page, "Central Bedfordshire: places needed")
+    after = metric_value(page, "Central Bedfordshire")
     assert after > before, (before, after)
     settle(page)
     page.screenshot(path=str(SHOTS / "planning.png"), full_page=True)
@@ -185,9 +185,11 @@ def test_edit_save_reload_download(app_url, browser, tmp_path):
     page.close()
 
     wb = openpyxl.load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["shortfall", "provenance"]
-    got = pd.read_excel(path, sheet_name="shortfall")
-    prov = pd.read_excel(path, sheet_name="provenance").set_index("key")["value"]
+    assert wb.sheetnames == ["shortfall", "provenance", "scenario changes"]
+    got = pd.read_excel(path, sheet_name="shortfall").rename(columns={"Places needed": "places_needed"})  # headers in words
+    prov = pd.read_excel(path, sheet_name="provenance").set_index("Key")["Value"]
+    changes = pd.read_excel(path, sheet_name="scenario changes").iloc[:, 0].tolist()
+    assert any("RAF Henlow" in c and "6,000" in c for c in changes), changes
     assert prov["scenario"].startswith("E2E Henlow 6000 (")
     assert prov["data.licence"] == "Open Government Licence v3.0"
     from placeplan.io.store import ScenarioStore

@@ -54,6 +54,9 @@ def test_overview_headlines_formatted_and_map_legend(app_url, browser):  # noqa:
     assert any(THOUSANDS.match(v) and "," in v for v in values), values
     assert page.get_by_text("housing site (size: dwellings)").is_visible()
     assert page.get_by_text("{site}").count() == 0 and page.get_by_text("Page computed in").count() == 0
+    assert page.get_by_role("button", name="Deploy").count() == 0  # no developer chrome (issue #14 item 7)
+    page.wait_for_timeout(1500)  # the map component has drawn (a base style it cannot read shows a TypeError)
+    assert page.get_by_text("TypeError").count() == 0
     page.close()
 
 

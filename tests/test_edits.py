@@ -34,8 +34,13 @@ def test_edit_add_remove_from_table(demo_region):
 def test_costs_and_capacity_tables(demo_region):
     t = edits.costs_table(demo_region, Scenario())
     assert edits.scenario_from_costs_table(demo_region, Scenario(), t).costs == []
-    t.loc[0, "cost_per_place"] = 1.0
-    assert len(edits.scenario_from_costs_table(demo_region, Scenario(), t).costs) == 1
+    # labelled for people: council by name, project in words, the code last
+    assert list(t.columns[:3]) == ["council", "phase", "project_type"] and t.columns[-1] == "council_code"
+    assert t["council"].iloc[0] == "Bedford" and "new school" in set(t["project_type"])
+    row = t.index[t["project_type"] == "new school"][0]
+    t.loc[row, "cost_per_place"] = 1.0
+    (cost,) = edits.scenario_from_costs_table(demo_region, Scenario(), t).costs
+    assert (cost["council_code"], cost["project_type"], cost["cost_per_place"]) == (t.loc[row, "council_code"], "new_school", 1.0)
     cap = pd.DataFrame([{"planning_area_code": "8260001", "phase": "primary", "academic_year": "2018/19", "places": 60,
                          "project_type": None, "description": None}, {"planning_area_code": None}])
     s = edits.scenario_from_capacity_table(Scenario(), cap)

@@ -7,15 +7,37 @@ import pandas as pd
 import streamlit as st
 
 YEAR_AXIS = {"field": "academic_year", "type": "ordinal", "title": "academic year"}
+#: Okabe-Ito: colours a colour-blind reader can tell apart (every chart's lines and bars).
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000"]
+#: Demand against capacity: the same colour for a series in every chart; capacity lines
+#: dashed, so they differ by more than colour.
+DEMAND_COLOURS = {"pupils forecast": "#0072B2", "central forecast": "#0072B2", "P50": "#56B4E9",
+                  "baseline (today's pupils aged on)": "#009E73", "capacity": "#D55E00",
+                  "capacity less headroom": "#E69F00"}
+_DASHED = ("capacity", "capacity less headroom", "P50")
 
 
-def line_chart(wide: pd.DataFrame, y_title: str) -> None:
-    """One line per column of ``wide`` (indexed by academic year)."""
+def _colour(series: list[str], colours: dict[str, str] | None = None) -> dict:
+    colours = colours or {}
+    spare = iter(c for c in OKABE_ITO if c not in colours.values())
+    scale = {"domain": series, "range": [colours.get(s) or next(spare, "#000000") for s in series]}
+    return {"field": "series", "type": "nominal", "title": None, "scale": scale, "sort": series}
+
+
+def _dash(series: list[str]) -> dict:
+    return {"field": "series", "type": "nominal", "title": None, "sort": series,
+            "scale": {"domain": series, "range": [[6, 3] if s in _DASHED else [1, 0] for s in series]}}
+
+
+def line_chart(wide: pd.DataFrame, y_title: str, colours: dict[str, str] | None = None) -> None:
+    """One line per column of ``wide`` (indexed by academic year), in colour-blind-safe
+    colours (``colours`` fixes some series' colours; capacity lines dashed)."""
     long = wide.rename_axis("academic_year").reset_index().melt("academic_year", var_name="series", value_name="value")
+    series = [str(c) for c in wide.columns]
     st.vega_lite_chart(long, {
         "mark": {"type": "line", "point": True, "tooltip": True},
         "encoding": {"x": YEAR_AXIS, "y": {"field": "value", "type": "quantitative", "title": y_title},
-                     "color": {"field": "series", "type": "nominal", "title": None}},
+                     "color": _colour(series, colours), "strokeDash": _dash(series)},
     }, width="stretch")
 
 
@@ -35,18 +57,20 @@ def fan_chart(demand: pd.DataFrame, band: pd.DataFrame) -> None:
         "capacity": demand["capacity"].to_numpy(),
         "capacity less headroom": demand["capacity_after_headroom"].to_numpy(),
     })
+    series = ["central forecast", "P50", "capacity", "capacity less headroom"]
     st.vega_lite_chart(data, {
         "layer": [
-            {"mark": {"type": "area", "opacity": 0.25},
+            {"mark": {"type": "area", "opacity": 0.3, "color": "#56B4E9"},
              "encoding": {"x": YEAR_AXIS, "y": {"field": "P10", "type": "quantitative", "title": "pupils / places"},
                           "y2": {"field": "P90"}}},
-            {"transform": [{"fold": ["P50", "central forecast", "capacity", "capacity less headroom"]}],
+            {"transform": [{"fold": series, "as": ["series", "value"]}],
              "mark": {"type": "line", "tooltip": True},
              "encoding": {"x": YEAR_AXIS, "y": {"field": "value", "type": "quantitative"},
-                          "color": {"field": "key", "type": "nominal", "title": None}}},
+                          "color": _colour(series, DEMAND_COLOURS), "strokeDash": _dash(series)}},
         ],
     }, width="stretch")
-    st.caption("Shaded: P10-P90 of pupils over the Monte Carlo draws.")
+    st.caption("Shaded (light blue): P10–P90 of pupils over the Monte Carlo draws, the range 8 in 10 futures fall "
+               "in. Dashed: P50 and the capacity lines.")
 
 
 def demand_chart(demand: pd.DataFrame) -> None:
@@ -56,7 +80,7 @@ def demand_chart(demand: pd.DataFrame) -> None:
         "baseline_pupils": "baseline (today's pupils aged on)",
         "capacity": "capacity",
         "capacity_after_headroom": "capacity less headroom",
-    }), "pupils / places")
+    }), "pupils / places", DEMAND_COLOURS)
 
 
 def gap_by_year(funding_gap: pd.DataFrame) -> None:
@@ -69,8 +93,8 @@ def gap_by_year(funding_gap: pd.DataFrame) -> None:
                      "y": {"field": "gap_m", "type": "quantitative", "aggregate": "sum", "title": "funding gap (£m)",
                            "axis": {"format": ",.0f"}},
                      "color": {"field": "council", "type": "nominal", "title": None,
-                               "scale": {"range": ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]}}},
+                               "scale": {"range": OKABE_ITO}}},
     }, width="stretch")
 
 
-__all__ = ["YEAR_AXIS", "demand_chart", "fan_chart", "gap_by_year", "line_chart"]
+__all__ = ["DEMAND_COLOURS", "OKABE_ITO", "YEAR_AXIS", "demand_chart", "fan_chart", "gap_by_year", "line_chart"]

@@ -107,7 +107,7 @@ def scenario_from_costs_table(region: Region, scenario: Scenario, table: pd.Data
     base = region.costs.set_index(key)
     rows = []
     for _, r in table.iterrows():
-        k = tuple(str(r[c]) for c in key)
+        k = (str(r["council_code"]), *(str(r[c]).replace(" ", "_") for c in key[1:]))  # "new school" as shown
         cpp, factor = float(r["cost_per_place"]), float(r["location_factor"])
         if k in base.index:
             b = base.loc[k]
@@ -122,9 +122,17 @@ def scenario_from_costs_table(region: Region, scenario: Scenario, table: pd.Data
 
 
 def costs_table(region: Region, scenario: Scenario) -> pd.DataFrame:
+    """The scenario's cost per place as a table for people: council by name, phase and
+    project in words ("new school"), the council's code last (what an edit is matched on)."""
     changed, _ = apply_scenario(region, scenario)
     cols = ["council_code", "phase", "project_type", "cost_per_place", "location_factor", "price_base"]
-    return changed.costs[cols].sort_values(cols[:3]).reset_index(drop=True)
+    out = changed.costs[cols].copy()
+    names = dict(zip(region.councils["council_code"].astype(str), region.councils["council"].astype(str)))
+    out.insert(0, "council", out["council_code"].astype(str).map(names).fillna(out["council_code"].astype(str)))
+    for col in ("phase", "project_type"):
+        out[col] = out[col].astype(str).str.replace("_", " ")
+    out = out.sort_values(["council", "phase", "project_type"])
+    return out[["council", *cols[1:], "council_code"]].reset_index(drop=True)
 
 
 def edits_not_applying(region: Region, scenario: Scenario) -> tuple[Scenario, list[str]]:

@@ -23,10 +23,13 @@ def show(e) -> None:
     c2.caption(e.rule)
     steps = e.steps()
     fmt = money if e.unit == "£" else (lambda v: f"{v:,.1f}")
+    steps = steps.assign(step=steps["step"].str[:1].str.upper() + steps["step"].str[1:])
     st.dataframe(steps.rename(columns={"step": "Step", "value": "Value"}).style.format({"Value": fmt}),
                  hide_index=True, width="stretch")
+    spare = e.unit != "£" and e.total < 0 <= e.value
     st.text(f"The parts add up to {_number(e.total, e.unit)}"
-            + ("" if abs(e.total - e.value) < 1e-6 else f"; {e.rule.split('=')[0].strip()} = {_number(e.value, e.unit)}"))
+            + ("" if abs(e.total - e.value) < 1e-6 else f"; {e.rule.split('=')[0].strip()} = {_number(e.value, e.unit)}")
+            + (f" (below zero: {-e.total:,.0f} spare places, so none are needed)" if spare else ""))
     with st.expander("Every part (by NCY, site, flow, capacity change)"):
         parts = e.parts.rename(columns={"step": "Step", "item": "Item", "value": "Value"})
         st.dataframe(parts.style.format({"Value": fmt}), hide_index=True, width="stretch")
@@ -39,7 +42,7 @@ def area_panel(sf: pd.DataFrame, code: str, key: str) -> None:
     worst = one.loc[one["places_needed"].idxmax(), "academic_year"] if len(one) else years[0]
     year = st.selectbox("Show the calculation for the year", years, index=years.index(worst), key=key)
     try:
-        e = pp.explain(state.region(), "area", code, year, scenario=state.scenario())
+        e = state.explanation("area", code, year)
     except (KeyError, ValueError, pp.ValidationError) as exc:
         st.error(f"Cannot show the calculation: {exc}")
         return
@@ -50,8 +53,7 @@ def council_panel(fg: pd.DataFrame, council: str, key: str) -> None:
     """A council's funding gap (all years or one), explained."""
     years = ["all years"] + fg["academic_year"].drop_duplicates().tolist()
     year = st.selectbox("Show the calculation of the funding gap for", years, key=key)
-    e = pp.explain(state.region(), "council", council, None if year == "all years" else year, scenario=state.scenario())
-    show(e)
+    show(state.explanation("council", council, None if year == "all years" else year))
 
 
 def site_panel(sites: pd.DataFrame, key: str) -> None:
@@ -60,7 +62,7 @@ def site_panel(sites: pd.DataFrame, key: str) -> None:
         return
     labels = dict(zip(sites["site_id"].astype(str), sites["site"].astype(str) + " (" + sites["site_id"].astype(str) + ")"))
     site = st.selectbox("Show the calculation of a site's contribution", list(labels), format_func=labels.get, key=key)
-    show(pp.explain(state.region(), "site", site, scenario=state.scenario()))
+    show(state.explanation("site", site))
 
 
 __all__ = ["area_panel", "council_panel", "show", "site_panel"]

@@ -22,6 +22,7 @@ from placeplan.app.access import refused_edits
 from placeplan.io.roles import User, read_roles, roles_path, user_for
 from placeplan.io.store import ScenarioStore, default_store_path
 from placeplan.model.changes import changes_in_words
+from placeplan.model.explain import Explanation, explain_council, explain_site
 from placeplan.model.scenario import Scenario
 from placeplan.model.uncertainty import Uncertainty, monte_carlo
 
@@ -274,6 +275,24 @@ def base_results() -> pp.Results:
     return forecast_of(None)
 
 
+@st.cache_resource(max_entries=FORECASTS_KEPT, show_spinner=False)
+def _area_explained(region_key: str, name: str, digest: str, code: str, year: str, _region: pp.Region,
+                    _scenario: Scenario) -> Explanation:
+    return pp.explain(_region, "area", code, year, scenario=_scenario)
+
+
+def explanation(what: str, key: str, year=None) -> Explanation:
+    """``pp.explain`` of the current scenario: an area's places needed cached by region key,
+    scenario digest, area and year (a rerun does not run the forecast's arrays again); a
+    site's contribution and a council's gap read from the cached forecast."""
+    s = scenario()
+    if what == "area":
+        return _area_explained(region_key(), s.name, s.digest(), str(key), str(year), region(), s)
+    if what == "site":
+        return explain_site(results(), key)
+    return explain_council(results(), key, year)
+
+
 class _Kept:
     """Monte Carlo ranges by content, shared by sessions (least recently used out)."""
 
@@ -316,6 +335,6 @@ def ranges(run: bool = False, draws: int = 1000, seed: int = 20151):
     return out
 
 
-__all__ = ["Key", "assumptions", "author", "base_region", "base_results", "confirm", "forecast_of", "loaded",
+__all__ = ["Key", "assumptions", "author", "base_region", "base_results", "confirm", "explanation", "forecast_of", "loaded",
            "open_scenario", "pop_confirmed",
            "ranges", "region", "region_key", "results", "roles_problems", "scenario", "set_loaded", "set_scenario", "store", "use_region", "user"]

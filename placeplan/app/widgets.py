@@ -52,17 +52,53 @@ def fmt(frame: pd.DataFrame, money: tuple[str, ...] = (), digits: int = 1):
     words, £ and thousands separators; council names from the current region."""
     from placeplan.app.display import for_people
 
-    names = dict(zip(state.region().councils["council_code"].astype(str), state.region().councils["council"]))
-    return for_people(frame, money, digits, councils=names)
+    return for_people(frame, money, digits, councils=_council_names())
+
+
+#: Tables of more cells than this are formatted by the browser (:func:`placeplan.app.display.for_browser`).
+STYLED_CELLS = 2000
+
+
+def table(frame: pd.DataFrame, money: tuple[str, ...] = (), **kwargs) -> None:
+    """Show ``frame`` for people (as :func:`fmt`); a big table is formatted by the browser, so
+    a rerun does not spend a second formatting thousands of cells."""
+    from placeplan.app.display import for_browser
+
+    kwargs = {"hide_index": True, "width": "stretch"} | kwargs
+    if frame.size <= STYLED_CELLS:
+        st.dataframe(fmt(frame, money), **kwargs)
+        return
+    shown, formats = for_browser(frame, money, councils=_council_names())
+    st.dataframe(shown, column_config={h: st.column_config.NumberColumn(format=f) for h, f in formats.items()},
+                 **kwargs)
+
+
+def _council_names() -> dict[str, str]:
+    return dict(zip(state.region().councils["council_code"].astype(str), state.region().councils["council"]))
 
 
 def xlsx_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    """A workbook of ``tables`` for people: headers in words, £ and thousands formats,
+    frozen header rows (:func:`placeplan.io.tables.export_tables`)."""
+    from placeplan.app.display import header
     from placeplan.io.tables import export_tables
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.xlsx"
-        export_tables(tables, path)
+        export_tables(tables, path, header=header)
         return path.read_bytes()
+
+
+def changes_sheet(region, scenario) -> pd.DataFrame:
+    """The scenario's changes from the base region in words, one a row: the sheet an XLSX
+    download carries beside its provenance."""
+    from placeplan.model.changes import changes_in_words
+    from placeplan.model.scenario import Scenario
+
+    words = changes_in_words(region, Scenario(name=""), scenario)
+    name = scenario.name or "the current scenario (not saved)"
+    return pd.DataFrame({"change from the base region": words or ["none: the base region as it is"],
+                         "scenario": name})
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -74,7 +110,11 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 def download_xlsx(where, label: str, tables: dict[str, pd.DataFrame], file_name: str, key: str) -> None:
     """A download of ``tables`` as one workbook, built only when clicked (a rerun after an
     edit stays fast)."""
-    where.download_button(label, lambda: xlsx_bytes(tables), file_name, XLSX, key=key, on_click="ignore")
+    tables = dict(tables)
+    at = list(tables).index("provenance") + 1 if "provenance" in tables else len(tables)
+    items = list(tables.items())
+    items.insert(at, ("scenario changes", changes_sheet(state.region(), state.scenario())))
+    where.download_button(label, lambda: xlsx_bytes(dict(items)), file_name, XLSX, key=key, on_click="ignore")
 
 
 def editor(prefix: str, payload: object, make_table, **kwargs) -> pd.DataFrame | None:
@@ -135,6 +175,36 @@ def checked_upload(label: str, types: list[str], key: str, kind: str) -> edits.U
     return checked
 
 
+_NEAREST = re.compile(r"^site (?P<site>.+?): outside every (?P<phase>\w+) planning area; placed in the nearest, "
+                      r"(?P<area>\S+) \((?P<metres>[\d,]+) m away\)$")
+
+
+def result_warnings(warnings: list[str], figures: str) -> None:
+    """The forecast's warnings (``Results.warnings``) in plain words beside ``figures``
+    (e.g. "the places needed and funding gaps above"): what to check before relying on
+    them. Sites placed in the nearest planning area are listed by name, in an expander."""
+    if not warnings:
+        return
+    reg = state.region()
+    areas = dict(zip(reg.planning_areas["planning_area_code"].astype(str), reg.planning_areas["planning_area"].astype(str)))
+    sites = dict(zip(reg.sites["site_id"].astype(str), reg.sites["site"].astype(str)))
+    placed, other = [], []
+    for w in warnings:
+        m = _NEAREST.match(w)
+        if m is None:
+            other.append(w)
+        else:
+            site, area = m["site"], m["area"]
+            placed.append(f"{sites.get(site, site)} ({site}): {m['phase']} pupils counted in "
+                          f"{areas.get(area, area)}, the nearest planning area, {m['metres']} m away")
+    for w in other:
+        st.warning(plain(f"Check before relying on {figures}: {w}"), icon="⚠️")
+    if placed:
+        with st.expander(f"⚠️ {len(placed):,} site(s) lie outside every planning area of a phase: their pupils are "
+                         f"counted in the nearest area (this affects {figures})"):
+            st.text("\n".join(placed[:200]) + (f"\n… and {len(placed) - 200:,} more" if len(placed) > 200 else ""))
+
+
 def start_from_button(label: str, key: str, scenario, region=None) -> None:
     """A button that makes ``scenario`` (on ``region``, if given) the session's new,
     unsaved current scenario (opening is never refused: the store judges a save against
@@ -159,5 +229,5 @@ def uncertainty_controls(where: str):
     return out
 
 
-__all__ = ["checked_upload", "csv_bytes", "download_xlsx", "editor", "fmt", "plain", "pounds_m", "show_problems",
-           "start_from_button", "uncertainty_controls", "xlsx_bytes"]
+__all__ = ["changes_sheet", "checked_upload", "csv_bytes", "download_xlsx", "editor", "fmt", "plain", "pounds_m", "result_warnings", "show_problems",
+           "start_from_button", "table", "uncertainty_controls", "xlsx_bytes"]

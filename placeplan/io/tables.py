@@ -241,10 +241,12 @@ def _atomic(path: Path, write) -> Path:
     return path
 
 
-def export_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+def export_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike, header=None) -> Path:
     """Write tables to XLSX (one sheet each) or the first table to CSV, atomically.
 
-    Text that a spreadsheet would run as a formula is neutralised.
+    Text that a spreadsheet would run as a formula is neutralised. ``header`` (a column
+    name -> the header shown, e.g. ``placeplan.app.display.header``) writes headers in
+    words in an XLSX; number formats still follow the column names. A CSV stays plain.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -253,7 +255,7 @@ def export_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> P
             with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
                 for name, frame in tables.items():
                     neutralise(frame).to_excel(xl, sheet_name=name[:31], index=False, freeze_panes=(1, 0))
-                    _format_sheet(xl.sheets[name[:31]], frame)
+                    _format_sheet(xl.sheets[name[:31]], frame, header)
         return _atomic(path, write)
     if suffix == ".csv":
         first = next(iter(tables.values()))
@@ -261,16 +263,19 @@ def export_tables(tables: dict[str, pd.DataFrame], path: str | os.PathLike) -> P
     raise ValidationError([Problem(str(path), "", None, None, f"cannot export to {suffix!r}: use .xlsx or .csv")])
 
 
-def _format_sheet(sheet, frame: pd.DataFrame) -> None:
-    """Number formats by column kind (£, thousands, yields to 3 d.p., %), widths to fit
-    the header, and a filter on the header row (the header is frozen by ``to_excel``)."""
+def _format_sheet(sheet, frame: pd.DataFrame, header=None) -> None:
+    """Number formats by column kind (£, thousands, yields to 3 d.p., %), headers (in
+    words, with ``header``) and widths to fit them, and a filter on the header row (the
+    header is frozen by ``to_excel``)."""
     from openpyxl.utils import get_column_letter
 
     from placeplan.io.formats import XLSX_FORMATS, column_kind
 
     for j, column in enumerate(frame.columns, start=1):
         letter = get_column_letter(j)
-        sheet.column_dimensions[letter].width = min(60, max(10, len(str(column)) + 2))
+        shown = str(column) if header is None else str(header(str(column)))
+        sheet.cell(1, j).value = shown
+        sheet.column_dimensions[letter].width = min(60, max(10, len(shown) + 2))
         values = frame[column]
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             continue
@@ -292,7 +297,7 @@ def results_tables(results, sheets: tuple[str, ...] = EXPORT_SHEETS, ranges=None
     """The tables of a forecast; with Monte Carlo ``ranges``, P10/P50/P90 columns sit beside
     the central figures and the provenance records the draws and seed."""
     # only the tables asked for: a forecast builds each table when first read
-    t = {name: getattr(results, name) for name in sheets}
+    t = {name: _with_council_names(getattr(results, name), results) for name in sheets}
     if ranges is not None:
         key = ["council_code", "planning_area_code", "phase", "academic_year"]
         extra = [c for c in ranges.shortfall.columns if c.endswith(("_p10", "_p50", "_p90")) or c == "probability_short"]
@@ -308,6 +313,18 @@ def results_tables(results, sheets: tuple[str, ...] = EXPORT_SHEETS, ranges=None
                 [("monte_carlo.draws", str(s.draws)), ("monte_carlo.seed", str(s.seed)),
                  ("monte_carlo.settings", repr(s))], columns=["key", "value"])], ignore_index=True)
     return {s: t[s] for s in sheets}
+
+
+def _with_council_names(frame: pd.DataFrame, results) -> pd.DataFrame:
+    """``frame`` with a ``council`` name column after its ``council_code`` where it has only
+    the code (names from the forecast's own funding gap table)."""
+    if "council_code" not in frame.columns or "council" in frame.columns:
+        return frame
+    fg = results.funding_gap
+    names = dict(zip(fg["council_code"].astype(str), fg["council"].astype(str)))
+    out = frame.copy()
+    out.insert(list(out.columns).index("council_code") + 1, "council", out["council_code"].astype(str).map(names))
+    return out
 
 
 def export_results(results, path: str | os.PathLike, ranges=None, changes: pd.DataFrame | None = None,

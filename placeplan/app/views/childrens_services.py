@@ -11,9 +11,10 @@ from placeplan.app.widgets import (
     csv_bytes,
     download_xlsx,
     editor,
-    fmt,
     plain,
+    result_warnings,
     show_problems,
+    table,
     uncertainty_controls,
 )
 from placeplan.io.schema import PROJECT_TYPES
@@ -27,11 +28,15 @@ RANGE_COLUMNS = ("_p10", "_p50", "_p90")
 
 def page() -> None:
     st.header("Children's services: places against pupils")
-    headroom = headroom_input()
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        headroom = headroom_input()
     res = state.results()
     sf = res.shortfall
+    c2.markdown(plain(headline(sf)))
     view = filtered(sf)
     scap_table(view)
+    result_warnings(res.warnings, "these places needed")
     st.markdown("**How sure?** Monte Carlo ranges of pupils, spare places and places needed, and the probability "
                 "that each area runs short.")
     ranges = uncertainty_controls("cs")
@@ -41,9 +46,11 @@ def page() -> None:
         spread = [c for c in tables["shortfall"].columns if c.endswith(RANGE_COLUMNS) or c == "probability_short"]
         view = view.merge(tables["shortfall"][key + spread], on=key, how="left")
     fe = ", ".join(f"{n} places {phase}" for phase, n in PLACES_PER_FE.items())
-    with st.expander(f"Every figure per area and year ({len(view):,} rows)"):
+    # a toggle, not an expander: a collapsed expander still sends (and the browser lays out)
+    # all its rows on every rerun
+    if st.toggle(f"Show every figure per area and year ({len(view):,} rows)", key="cs_every"):
         st.caption(f"Headroom {headroom:.1%}. Forms of entry: {fe}.")
-        st.dataframe(fmt(view), hide_index=True, width="stretch", height=360)
+        table(view, height=360)
     d1, d2 = st.columns(2)
     download_xlsx(d1, "Download shortfall (XLSX, with provenance)", {"shortfall": view, "provenance": tables["provenance"]},
                   "placeplan_shortfall.xlsx", "dl_shortfall_xlsx")
@@ -58,7 +65,7 @@ def scap_table(view: pd.DataFrame) -> None:
     with the peak as forms of entry."""
     st.subheader("Places needed by planning area and year")
     st.caption("Places needed = pupils forecast + operating margin − capacity, never below zero, per area and year "
-               "(spare places in one area never offset another's). Peak FE: the largest year as forms of entry.")
+               "(spare places in one area never offset another's). Coloured: a shortfall (1 place or more). Peak FE: the largest year as forms of entry.")
     if view.empty:
         st.write("No planning areas match the filters.")
         return
@@ -68,10 +75,24 @@ def scap_table(view: pd.DataFrame) -> None:
     grid.insert(0, "Peak FE", grid.max(axis=1).to_numpy() / per_fe)
     grid = grid.reset_index().rename(columns={"planning_area": "Planning area", "planning_area_code": "Code",
                                               "phase": "Phase"})
+    grid = grid[[c for c in grid.columns if c != "Code"] + ["Code"]]  # the code last, as in every table
     years = [c for c in grid.columns if c not in ("Planning area", "Code", "Phase", "Peak FE")]
     styled = (grid.style.format({y: "{:,.0f}" for y in years} | {"Peak FE": "{:,.1f}"})
               .map(lambda v: "background-color: #f4a582; color: #000" if v >= 0.5 else "", subset=years))
     st.dataframe(styled, hide_index=True, width="stretch", height=320)
+
+
+def headline(sf: pd.DataFrame) -> str:
+    """The answer first: how many planning areas run short, and the worst one."""
+    short = sf[sf["places_needed"] >= 0.5]
+    areas = sf["planning_area_code"].nunique()
+    if short.empty:
+        return f"No planning area of the {areas:,} needs places in any forecast year at this headroom."
+    worst = short.loc[short["places_needed"].idxmax()]
+    fe = worst["places_needed"] / PLACES_PER_FE[worst["phase"]]
+    return (f"{short['planning_area_code'].nunique():,} of {areas:,} planning areas need places in at least one "
+            f"year. Most: {worst['planning_area']} ({worst['phase']}), {worst['places_needed']:,.0f} places "
+            f"({fe:.1f} forms of entry) in {worst['academic_year']}.")
 
 
 def headroom_input() -> float:
@@ -86,7 +107,7 @@ def headroom_input() -> float:
 
 
 def filtered(sf: pd.DataFrame) -> pd.DataFrame:
-    f1, f2, f3, f4 = st.columns(4)
+    f1, f2, f3, f4 = st.columns([1, 1, 1.2, 1.2])
     councils = f1.multiselect("Council", sorted(sf["council"].unique()), key="cs_council")
     phases = f2.multiselect("Phase", ["primary", "secondary"], key="cs_phase")
     years = sf["academic_year"].unique().tolist()
@@ -102,7 +123,10 @@ def filtered(sf: pd.DataFrame) -> pd.DataFrame:
     return sf[keep]
 
 
+@st.fragment
 def demand(sf: pd.DataFrame, headroom: float, ranges) -> None:
+    """Demand against capacity of the area the user picks, and its calculation (a fragment:
+    choosing another area or year redraws this part only)."""
     st.subheader("Demand against capacity")
     phase = st.radio("Map phase", ["primary", "secondary"], horizontal=True, key="cs_map_phase")
     picked = maps.peak_map(sf, phase, "cs_map", height=380)
@@ -126,7 +150,8 @@ def demand(sf: pd.DataFrame, headroom: float, ranges) -> None:
 def capacity_changes(sf: pd.DataFrame) -> None:
     reg, s = state.region(), state.scenario()
     st.subheader("Planned capacity changes")
-    st.caption("Expansions, new schools (positive places) and removals (negative), in force from their academic year.")
+    st.caption("Expansions, new schools (positive places) and removals (negative), in force from their academic year. "
+               "Add a row at the foot of the table; choose the planning area by name.")
     changes = pd.DataFrame(s.capacity_changes or [], columns=["planning_area_code", "phase", "academic_year", "places",
                                                               "project_type", "description"])
     changes["academic_year"] = changes["academic_year"].map(lambda y: academic_year_label(int(y)) if pd.notna(y) else y)
@@ -144,7 +169,7 @@ def capacity_changes(sf: pd.DataFrame) -> None:
             "planning_area": st.column_config.SelectboxColumn("Planning area", options=codes, width="large"),
             "phase": st.column_config.SelectboxColumn("Phase", options=["primary", "secondary"]),
             "academic_year": st.column_config.SelectboxColumn("Academic year", options=sf["academic_year"].unique().tolist()),
-            "places": st.column_config.NumberColumn("Places (negative: a removal)", step=1),
+            "places": st.column_config.NumberColumn("Places (− a removal)", step=1),
             "project_type": st.column_config.SelectboxColumn("Project", options=list(PROJECT_TYPES)),
         },
     )

@@ -8,7 +8,7 @@ import streamlit as st
 
 from placeplan.app import charts, state
 from placeplan.app.display import money
-from placeplan.app.widgets import fmt
+from placeplan.app.widgets import table
 from placeplan.model.changes import changes_in_words
 from placeplan.model.scenario import Scenario, compare
 from placeplan.model.summary import peak_places_needed
@@ -32,7 +32,18 @@ def section(sa: Scenario, sb: Scenario) -> None:
         col.metric(str(council), f"{row['B']:,.0f}", delta=None if round(change) == 0 else f"{change:+,.0f} vs A",
                    delta_color="inverse")
     diff = compare(ra, rb, "A", "B")
-    short = diff["shortfall"]
+    per_area(diff["shortfall"])
+    fund = diff["funding_gap"].groupby("council")[["funding_gap_A", "funding_gap_B", "funding_gap_change"]].sum()
+    st.markdown("**Funding gap per council** — sum over all forecast years")
+    st.dataframe(pd.DataFrame({"Council": fund.index, "A": fund["funding_gap_A"].map(money),
+                               "B": fund["funding_gap_B"].map(money), "Change": fund["funding_gap_change"].map(money)}),
+                 hide_index=True, width="stretch")
+
+
+@st.fragment
+def per_area(short: pd.DataFrame) -> None:
+    """Places needed per planning area and year in a council the user picks, A against B
+    (a fragment: choosing another council or area redraws this part only)."""
     council = st.selectbox("Council", sorted(short["council"].unique()), key="cmp_council")
     mine = short[short["council"] == council]
     by_year = mine.groupby("academic_year")[["places_needed_A", "places_needed_B"]].sum()
@@ -41,13 +52,22 @@ def section(sa: Scenario, sb: Scenario) -> None:
     changed = mine[mine["places_needed_change"].abs() >= 0.5]
     st.caption(f"{changed['planning_area_code'].nunique():,} planning area(s) of {council} change in at least one year.")
     if len(changed):
-        st.dataframe(fmt(changed[["planning_area", "planning_area_code", "phase", "academic_year", "places_needed_A",
-                                  "places_needed_B", "places_needed_change"]]), hide_index=True, width="stretch", height=260)
-    fund = diff["funding_gap"].groupby("council")[["funding_gap_A", "funding_gap_B", "funding_gap_change"]].sum()
-    st.markdown("**Funding gap per council** — sum over all forecast years")
-    st.dataframe(pd.DataFrame({"Council": fund.index, "A": fund["funding_gap_A"].map(money),
-                               "B": fund["funding_gap_B"].map(money), "Change": fund["funding_gap_change"].map(money)}),
-                 hide_index=True, width="stretch")
+        area_chart(mine, changed)
+        table(changed[["planning_area", "planning_area_code", "phase", "academic_year", "places_needed_A",
+                       "places_needed_B", "places_needed_change"]], height=260)
 
 
-__all__ = ["section"]
+def area_chart(mine: pd.DataFrame, changed: pd.DataFrame) -> None:
+    """Places needed in A and B, year by year, in one planning area the user picks among those
+    that change (the one changing most first)."""
+    most = changed.assign(size=changed["places_needed_change"].abs()).sort_values("size", ascending=False)
+    areas = most[["planning_area_code", "planning_area", "phase"]].drop_duplicates("planning_area_code")
+    labels = dict(zip(areas["planning_area_code"], areas["planning_area"] + " (" + areas["phase"] + ")"))
+    code = st.selectbox("Planning area (those that change, the largest change first)", list(labels),
+                        format_func=labels.get, key="cmp_area")
+    one = mine[mine["planning_area_code"] == code].set_index("academic_year")
+    charts.line_chart(one[["places_needed_A", "places_needed_B"]].rename(
+        columns={"places_needed_A": "A", "places_needed_B": "B"}), "places needed in this area")
+
+
+__all__ = ["area_chart", "per_area", "section"]

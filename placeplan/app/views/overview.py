@@ -10,6 +10,7 @@ from placeplan.app.widgets import (
     checked_upload,
     plain,
     pounds_m,
+    result_warnings,
     start_from_button,
     uncertainty_controls,
 )
@@ -30,21 +31,26 @@ def page() -> None:
     st.caption("Places needed (peak): each planning area's largest places needed over the forecast years, summed over "
                "the council's areas (DfE SCAP). Funding gap: cost − contributions − Basic Need − other funding, summed "
                "over all forecast years.")
+    result_warnings(res.warnings, "the places needed and funding gaps above")
     area_map(res.shortfall)
     with st.expander("Load your own region bundle (GeoPackage)"):
         upload_region()
 
 
 def headlines(councils, summary) -> None:
-    """Per council: peak places needed and forms of entry per phase, funding gap over all years."""
+    """Per council: peak places needed and forms of entry per phase, funding gap over all years
+    (the measures named once above the cards, so a card's label fits a 1280-pixel screen)."""
+    st.markdown("**Places needed at the peak** (the largest year) **and the funding gap over all years**, per council")
     for col, council in zip(st.columns(len(councils)), councils):
         row = summary.loc[council] if council in summary.index else None
-        col.subheader(plain(council))
+        col.markdown("#### " + plain(council))
         for phase in ("primary", "secondary"):
             places = float(row[f"{phase}_places_needed"]) if row is not None else 0.0
             fe = float(row[f"{phase}_forms_of_entry"]) if row is not None else 0.0
-            col.metric(f"{phase.capitalize()} places needed (peak)", f"{places:,.0f}", help=f"{fe:.1f} forms of entry")
-        col.metric("Funding gap, all years", pounds_m(float(row["funding_gap"]) if row is not None else 0.0))
+            col.metric(f"{phase.capitalize()} places needed", f"{places:,.0f}",
+                       help=f"Peak over the forecast years: {fe:.1f} forms of entry")
+        col.metric("Funding gap", pounds_m(float(row["funding_gap"]) if row is not None else 0.0),
+                   help="Summed over all forecast years")
 
 
 def area_map(sf) -> None:

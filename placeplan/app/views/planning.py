@@ -268,9 +268,10 @@ def effect() -> None:
     res, base = state.results(), state.base_results()
     st.subheader("Effect of the scenario")
     eff = pp.shortfall_effect(base.shortfall, res.shortfall)
+    st.markdown("**Places needed (peak), per council**")  # the measure once; metric labels just the council (no truncation)
     for col, council in zip(st.columns(len(reg.councils)), reg.councils["council"]):
         now, was = float(eff.peak_scenario.get(council, 0.0)), float(eff.peak_base.get(council, 0.0))
-        col.metric(plain(f"{council}: places needed"), f"{now:,.0f}",
+        col.metric(plain(council), f"{now:,.0f}",
                    delta=None if round(now - was) == 0 else f"{now - was:+,.0f} vs base",
                    delta_color="inverse", help="Sum over planning areas of each area's peak places needed, both phases")
     st.caption("Places needed above: each planning area's peak over the forecast years, summed over the council's "
