@@ -106,8 +106,14 @@ def go(page, label: str):
     settle(page)
 
 
+def metric_by_label(page, label: str):
+    """The metric whose label is exactly ``label`` (labels are council names: "Bedford")."""
+    return page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)).first
+
+
 def metric_value(page, label: str) -> float:
-    m = page.get_by_test_id("stMetric").filter(has_text=label).first
+    m = metric_by_label(page, label)
     text = m.get_by_test_id("stMetricValue").inner_text()
     return float(text.replace(",", "").replace("£", "").replace("m", ""))
 
