@@ -171,8 +171,8 @@ def baseline_part(region: Region, a: Assumptions, s: Uncertainty):
     if a.baseline_method == "population" and not region.zones.empty:
         d_births, d_mig = baseline_sensitivities(region, idx, a)
     else:
-        d_births = d_mig = np.zeros((n_c, n_area, n_year))
-    return sparse.csr_matrix(d_births.reshape(n_c, -1)), sparse.csr_matrix(d_mig.reshape(n_c, -1)), cohort
+        d_births = d_mig = sparse.csr_matrix((n_c, n_area * n_year))
+    return d_births, d_mig, cohort
 
 
 #: The independent parts of :func:`setup`, each ``f(region, assumptions, settings)``.
