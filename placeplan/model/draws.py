@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from placeplan.model.region import Assumptions, Region
     from placeplan.model.uncertainty import Uncertainty
 
-__all__ = ["stream_rng", "draw_sites", "lognormal_mean_one", "housing_operators", "phase_totals",
+__all__ = ["stream_rng", "draw_sites", "lognormal_mean_one", "housing_operator", "housing_operators", "phase_totals",
            "baseline_sensitivities", "cohort_survival_draws"]
 
 
@@ -46,34 +46,45 @@ def stream_rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream])
 
 
-def housing_operators(region: Region, idx: RegionIndex, a: Assumptions, max_delay: int):
-    """The forecast's housing steps once per possible start delay ``d = 0..max_delay``.
+def housing_operator(region: Region, idx: RegionIndex, a: Assumptions, delay: int):
+    """The forecast's housing steps with every site's start ``delay`` years later.
 
     Returns
     -------
-    ops : list of sparse (S, A*Y)
+    op : sparse (S, A*Y)
         Each site's pupils by school planning area and year (area phase totals, after
         flows): :func:`~placeplan.model.geography.site_area_operator` of
-        :func:`~placeplan.model.yields.site_pupils` with every start ``d`` years later,
-        times ``kron(F, I_Y)`` (:func:`~placeplan.model.flows.apply_flows` on (area, year)).
-    ops_gross : list of sparse (S, A*Y)
-        The same from every home built (not net of background; ``ops`` itself without netting):
-        the pupils contributions are shared by.
-    pupils : (D+1, S, P, Y)
+        :func:`~placeplan.model.yields.site_pupils` times ``kron(F, I_Y)``
+        (:func:`~placeplan.model.flows.apply_flows` on (area, year)).
+    op_gross : sparse (S, A*Y)
+        The same from every home built (not net of background; ``op`` itself without
+        netting): the pupils contributions are shared by.
+    gross : (S, P, Y)
         Each site's pupils per phase and year from every home built
         (:func:`~placeplan.model.yields.site_pupils` with ``netted=False``).
     dwellings : (S,)
+    yields : (S, P)
     """
     weights = site_weights(region, idx.areas)
     move = sparse.kron(flows_operator(region, idx.areas), sparse.identity(len(idx.years)), format="csr")
-    ops, ops_gross, by_delay = [], [], []
-    for d in range(max_delay + 1):
-        dwellings, built, _, pupils = site_pupils(region, idx, a, delay=d)
-        gross = site_pupils(region, idx, a, delay=d, netted=False)[3] if a.netting else pupils
-        ops.append(site_area_operator(pupils, weights) @ move)
-        ops_gross.append(site_area_operator(gross, weights) @ move if a.netting else ops[-1])
-        by_delay.append(gross)
-    return ops, ops_gross, np.stack(by_delay), dwellings
+    dwellings, _, yields, pupils = site_pupils(region, idx, a, delay=delay)
+    gross = site_pupils(region, idx, a, delay=delay, netted=False)[3] if a.netting else pupils
+    op = site_area_operator(pupils, weights) @ move
+    return op, (site_area_operator(gross, weights) @ move if a.netting else op), gross, dwellings, yields
+
+
+def housing_operators(region: Region, idx: RegionIndex, a: Assumptions, max_delay: int):
+    """:func:`housing_operator` for every start delay ``d = 0..max_delay``.
+
+    Returns
+    -------
+    ops, ops_gross : lists of sparse (S, A*Y), one per delay
+    pupils : (D+1, S, P, Y)
+        ``gross`` of each delay.
+    dwellings : (S,)
+    """
+    each = [housing_operator(region, idx, a, d) for d in range(max_delay + 1)]
+    return [e[0] for e in each], [e[1] for e in each], np.stack([e[2] for e in each]), each[0][3]
 
 
 def draw_sites(region: Region, settings: Uncertainty, n: int, stream: int) -> tuple[np.ndarray, np.ndarray]:
