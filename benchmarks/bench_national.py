@@ -1,6 +1,6 @@
 """National scale: all of England in one run (issue 6).
 
-Run: ``.venv/bin/python benchmarks/bench_national.py [--draws 1000] [--dask] [--workers N]``
+Run: ``.venv/bin/python benchmarks/bench_national.py [--draws 1000] [--dask] [--workers N [--serial-only]]``
 
 Builds the national bundle once (``data/build_national.py``; cached in
 ``$PLACEPLAN_CACHE`` or ``~/.cache/placeplan``) with 50,000 synthetic sites, then prints:
@@ -68,7 +68,7 @@ def subset(region: pp.Region, councils: set[str]) -> pp.Region:
 
 def serial_share(region: pp.Region, draws: int, workers: int, chunk: int = 100) -> None:
     """One worker's Monte Carlo by phase, then the same on ``workers`` Dask workers."""
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
 
     from placeplan import distributed as ppd
 
@@ -88,8 +88,12 @@ def serial_share(region: pp.Region, draws: int, workers: int, chunk: int = 100) 
     del pieces
     with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
             Client(cluster) as client:
+        # Long-lived workers have imported the library already; a fresh LocalCluster's have not.
+        client.run(lambda: __import__("placeplan.distributed"))
         timings: dict = {}
-        remote, (total,) = timed(lambda: ppd.monte_carlo(client, region, settings=settings, chunk=chunk, timings=timings))
+        with get_task_stream(client) as stream:
+            remote, (total,) = timed(lambda: ppd.monte_carlo(client, region, settings=settings, chunk=chunk,
+                                                             timings=timings))
     same = all(getattr(local, f).equals(getattr(remote, f)) for f in ("shortfall", "funding_gap", "funding_gap_total"))
     serial = timings["setup"] + timings["summary"]
     print(f"on {workers} Dask workers (LocalCluster, 1 thread each): {total:6.2f} s   identical to one process: {same}")
@@ -97,6 +101,48 @@ def serial_share(region: pp.Region, draws: int, workers: int, chunk: int = 100) 
     print(f"{'quantiles per block, tables':>30}: {timings['summary']:6.2f} s")
     print(f"{'serial part':>30}: {serial:6.2f} s = {serial / one:5.1%} of one worker (target 5%)")
     print(f"{'speed-up, efficiency':>30}: {one / total:5.2f}x, {one / total / workers:5.1%}")
+    project(stream.data, one, workers)
+
+
+def _compute_seconds(task: dict) -> float:
+    return sum(s["stop"] - s["start"] for s in task["startstops"] if s["action"] == "compute")
+
+
+def _makespan(durations: list[float], workers: int) -> float:
+    """Longest-first list scheduling of independent tasks on ``workers`` workers."""
+    load = [0.0] * workers
+    for d in sorted(durations, reverse=True):
+        load[load.index(min(load))] += d
+    return max(load)
+
+
+def project(tasks: list[dict], one: float, measured_workers: int, to: tuple[int, ...] = (14,)) -> None:
+    """The serial part on more workers, from the measured tasks' compute times.
+
+    Setup: the part tasks scheduled longest first on W workers, then the assembly task.
+    Summary: the blocks' quantile work (2W blocks of equal size) spread over W workers,
+    then the tables task. Transfers are left out (on one machine they are memory copies;
+    on a network the setup's parts add their size / bandwidth).
+    """
+    by = {}
+    for t in tasks:
+        key = str(t["key"])
+        name = ("assemble" if key.startswith("placeplan-setup-") and key.count("-") == 2 else
+                key.split("-")[2] if key.startswith("placeplan-setup-") else
+                "quantiles" if key.startswith("_block_quantiles") else
+                "tables" if key.startswith("_summarise") else None)
+        if name:
+            by.setdefault(name, []).append(_compute_seconds(t))
+    parts = [d for k, v in by.items() if k not in ("assemble", "quantiles", "tables") for d in v]
+    assemble, tables = sum(by.get("assemble", [0.0])), sum(by.get("tables", [0.0]))
+    quantiles = sum(by.get("quantiles", [0.0]))
+    print(f"{'task compute times':>30}: setup parts {sum(parts):.2f} s in {len(parts)} tasks (longest "
+          f"{max(parts, default=0):.2f} s), assembly {assemble:.2f} s, block quantiles {quantiles:.2f} s "
+          f"in {len(by.get('quantiles', []))} tasks, tables {tables:.2f} s")
+    for w in (measured_workers, *to):
+        serial = _makespan(parts, w) + assemble + quantiles / w + tables
+        print(f"{f'projected serial part, {w} workers':>30}: {serial:6.2f} s = {serial / one:5.1%} of one worker "
+              "(critical path of the tasks' compute times, no transfers)")
 
 
 def main() -> None:
@@ -104,12 +150,17 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--dask", action="store_true")
     ap.add_argument("--workers", type=int, default=0, help="serial share of the Monte Carlo on N Dask workers")
+    ap.add_argument("--serial-only", action="store_true", help="with --workers: load, then only the serial share")
     args = ap.parse_args()
     path, (build_s,) = timed(ensure)
     print(f"{'national bundle':>30}: {path} ({path.stat().st_size / 1024**2:.0f} MB; ensure {build_s:.1f} s)")
     region, (load_s,) = timed(lambda: pp.load_region(path))
     print(f"{'load':>30}: {load_s:6.2f} s   ({len(region.councils)} councils, {len(region.planning_areas):,} planning areas, "
           f"{len(region.schools):,} schools, {len(region.zones):,} wards, {len(region.sites):,} sites)")
+    if args.serial_only and args.workers:
+        pp.forecast(region)  # as in the full run: the one-worker setup follows a forecast
+        serial_share(region, args.draws, args.workers)
+        return
     res, (first_s,) = timed(lambda: pp.forecast(region))
     _, again = timed(lambda: pp.forecast(region), repeat=3)
     print(f"{'forecast (first, builds caches)':>30}: {first_s:6.2f} s   ({len(res.shortfall):,} shortfall rows, "

@@ -19,7 +19,6 @@ from placeplan.model.forecast import forecast as _forecast
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.scenario import Scenario, apply_scenario
 from placeplan.model.uncertainty import (
-    SETUP_PARTS,
     Ranges,
     Uncertainty,
     chunk_plan,
@@ -28,6 +27,7 @@ from placeplan.model.uncertainty import (
     finish,
     run_chunk,
     setup,
+    setup_parts,
     summarise,
     summary_quantiles,
 )
@@ -47,9 +47,11 @@ def monte_carlo(
 
     The client does no heavy work, so the serial part of the run stays small:
 
-    1. the region is scattered once; the setup's three independent parts (central
-       forecast, housing operators, baseline sensitivities) are built on three workers at
-       once and assembled on a fourth task; workers fetch the setup from each other;
+    1. the region is scattered once; the setup's independent parts
+       (:func:`~placeplan.model.uncertainty.setup_parts`: central forecast, baseline
+       sensitivities, housing steps for each start delay) are built as tasks at once on
+       the workers and assembled by one more (references and a stack); workers fetch the
+       setup from each other;
     2. each worker draws whole chunks and cuts each chunk's pupils into ``blocks`` blocks
        of (area, year) cells (default: two per worker);
     3. block ``b`` of every chunk meets on one worker, which takes the pupils' exact
@@ -70,7 +72,7 @@ def monte_carlo(
     s = settings or Uncertainty()
     region_f = client.scatter(region)
     parts = {name: client.submit(fn, region_f, a, s, key=f"placeplan-setup-{name}-{_tag()}", pure=False)
-             for name, fn in SETUP_PARTS.items()}
+             for name, fn in setup_parts(s).items()}
     st_f = client.submit(setup, region_f, a, s, parts, key=f"placeplan-setup-{_tag()}", pure=False)
     n_cells, default = client.submit(_plan_info, st_f, pure=False).result()
     t1 = time.perf_counter()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 from placeplan.model.baseline import (
@@ -21,7 +20,7 @@ from placeplan.model.baseline import (
 )
 from placeplan.model.constants import AGE_OFFSET, N_NCY
 from placeplan.model.flows import flows_operator
-from placeplan.model.geography import area_sum, site_area_operator, site_weights, zone_weights
+from placeplan.model.geography import site_area_operator, site_weights, zone_weights
 from placeplan.model.population import (
     age_population,
     cohort_ratios,
@@ -29,7 +28,7 @@ from placeplan.model.population import (
     resident_by_area,
     resident_children,
 )
-from placeplan.model.shares import apply_shares
+from placeplan.model.shares import council_sum
 from placeplan.model.util import cached_on
 from placeplan.model.yields import site_pupils
 
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
     from placeplan.model.region import Assumptions, Region
     from placeplan.model.uncertainty import Uncertainty
 
-__all__ = ["stream_rng", "draw_sites", "lognormal_mean_one", "housing_operators", "phase_totals",
+__all__ = ["stream_rng", "draw_sites", "lognormal_mean_one", "housing_operator", "housing_operators", "phase_totals",
            "baseline_sensitivities", "cohort_survival_draws"]
 
 
@@ -47,34 +46,45 @@ def stream_rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream])
 
 
-def housing_operators(region: Region, idx: RegionIndex, a: Assumptions, max_delay: int):
-    """The forecast's housing steps once per possible start delay ``d = 0..max_delay``.
+def housing_operator(region: Region, idx: RegionIndex, a: Assumptions, delay: int):
+    """The forecast's housing steps with every site's start ``delay`` years later.
 
     Returns
     -------
-    ops : list of sparse (S, A*Y)
+    op : sparse (S, A*Y)
         Each site's pupils by school planning area and year (area phase totals, after
         flows): :func:`~placeplan.model.geography.site_area_operator` of
-        :func:`~placeplan.model.yields.site_pupils` with every start ``d`` years later,
-        times ``kron(F, I_Y)`` (:func:`~placeplan.model.flows.apply_flows` on (area, year)).
-    ops_gross : list of sparse (S, A*Y)
-        The same from every home built (not net of background; ``ops`` itself without netting):
-        the pupils contributions are shared by.
-    pupils : (D+1, S, P, Y)
+        :func:`~placeplan.model.yields.site_pupils` times ``kron(F, I_Y)``
+        (:func:`~placeplan.model.flows.apply_flows` on (area, year)).
+    op_gross : sparse (S, A*Y)
+        The same from every home built (not net of background; ``op`` itself without
+        netting): the pupils contributions are shared by.
+    gross : (S, P, Y)
         Each site's pupils per phase and year from every home built
         (:func:`~placeplan.model.yields.site_pupils` with ``netted=False``).
     dwellings : (S,)
+    yields : (S, P)
     """
     weights = site_weights(region, idx.areas)
     move = sparse.kron(flows_operator(region, idx.areas), sparse.identity(len(idx.years)), format="csr")
-    ops, ops_gross, by_delay = [], [], []
-    for d in range(max_delay + 1):
-        dwellings, built, _, pupils = site_pupils(region, idx, a, delay=d)
-        gross = site_pupils(region, idx, a, delay=d, netted=False)[3] if a.netting else pupils
-        ops.append(site_area_operator(pupils, weights) @ move)
-        ops_gross.append(site_area_operator(gross, weights) @ move if a.netting else ops[-1])
-        by_delay.append(gross)
-    return ops, ops_gross, np.stack(by_delay), dwellings
+    dwellings, _, yields, pupils = site_pupils(region, idx, a, delay=delay)
+    gross = site_pupils(region, idx, a, delay=delay, netted=False)[3] if a.netting else pupils
+    op = site_area_operator(pupils, weights) @ move
+    return op, (site_area_operator(gross, weights) @ move if a.netting else op), gross, dwellings, yields
+
+
+def housing_operators(region: Region, idx: RegionIndex, a: Assumptions, max_delay: int):
+    """:func:`housing_operator` for every start delay ``d = 0..max_delay``.
+
+    Returns
+    -------
+    ops, ops_gross : lists of sparse (S, A*Y), one per delay
+    pupils : (D+1, S, P, Y)
+        ``gross`` of each delay.
+    dwellings : (S,)
+    """
+    each = [housing_operator(region, idx, a, d) for d in range(max_delay + 1)]
+    return [e[0] for e in each], [e[1] for e in each], np.stack([e[2] for e in each]), each[0][3]
 
 
 def draw_sites(region: Region, settings: Uncertainty, n: int, stream: int) -> tuple[np.ndarray, np.ndarray]:
@@ -99,49 +109,78 @@ def phase_totals(pupils: np.ndarray, grade_mask: np.ndarray) -> np.ndarray:
     return np.where(grade_mask[:, None, :], pupils, 0.0).sum(axis=-1)
 
 
-def baseline_sensitivities(region: Region, idx: RegionIndex, a: Assumptions) -> tuple[np.ndarray, np.ndarray]:
+def baseline_sensitivities(region: Region, idx: RegionIndex, a: Assumptions) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """d(baseline)/d(relative births change) and d/d(relative net-migration change) per council.
 
-    Returns two (C, A, Y) arrays of pupils per area and year (area phase totals).
+    Returns two sparse (C, A*Y) matrices of pupils per area and year (area phase totals):
+    row ``c`` is what a relative change in council ``c``'s births (or net migration) moves.
 
     Notes
     -----
     The population baseline is participation x residents; births and migration change
     residents after the base year only, so the baseline changes by participation x the
-    change in residents (:func:`~placeplan.model.baseline.resident_children` with one
+    change in residents (:func:`~placeplan.model.baseline.resident_children` with the
     council's births, or its cohort change ratios less 1, scaled by ``1 + eps``), given to
     the planning areas by their shares of the council as the central baseline is
     (:func:`~placeplan.model.shares.apply_shares`, linear).
+
+    Every council at once: each ward's residents are aged with its own council's change
+    (rows are independent), the changes are summed per (council of the ward, planning area)
+    pair, then per (council of the ward, council of the area) block, and each block's total
+    goes to the receiving council's areas by their shares: ``apply_shares`` of one council's
+    change, for all councils in one pass (the same sums in the same order as one council at
+    a time).
     """
 
     def compute():
-        zw = zone_weights(region, idx.areas).tocsr()
+        zw = zone_weights(region, idx.areas).tocoo()
         ages = np.arange(N_NCY) + AGE_OFFSET
         zones_council = idx.councils.get_indexer(region.zones["council_code"].astype(str))
         resident = resident_children(region, idx, a)
         _, res_area = resident_by_area(region, idx, a)
         _, rolls = baseline(region, idx, a)
         part = np.nan_to_num(participation(rolls, res_area[:, :, 0]))
-        n_c = len(idx.councils)
+        n_c, n_area, n_zone = len(idx.councils), len(idx.areas), len(zones_council)
         shares = population_shares(idx, a, rolls)
-        d_births = np.zeros((n_c, len(idx.areas), a.horizon))
-        d_mig = np.zeros_like(d_births)
         eps = 0.01
         base = resident[:, :, 0]
         r_all = damp(cohort_ratios(region.cohort_change, idx.councils), a.migration_damping)[zones_council]
         births_path = resident[:, 0, 1:]
+        # (council of the ward, planning area) pairs, in (council, area) order, wards in order
+        # within each; areas of no council take no share of any council (apply_shares)
+        row, col, w = zw.row, zw.col, zw.data
+        keep = (zones_council[row] >= 0) & (idx.area_council[col] >= 0)
+        row, col, w = row[keep], col[keep], w[keep]
+        pair, pair_of = np.unique(zones_council[row] * n_area + col, return_inverse=True)
+        gather = sparse.csr_matrix((w, (pair_of, row)), shape=(len(pair), n_zone))
+        pair_c, pair_a = np.divmod(pair, n_area)
+        into = idx.area_council[pair_a]
+        # (sending council, receiving council) blocks: council_sum of each sender's change
+        block, block_of = np.unique(pair_c * n_c + into, return_inverse=True)
+        block_c, block_into = np.divmod(block, n_c)
+        # every area of the receiving council gets its share of the block's total
+        order = np.argsort(idx.area_council, kind="stable")
+        count = np.bincount(idx.area_council[idx.area_council >= 0], minlength=n_c)
+        start = np.concatenate([[0], np.cumsum(count)])[:-1] + np.sum(idx.area_council < 0)
+        per = count[block_into]
+        entry_block = np.repeat(np.arange(len(block)), per)
+        entry_area = order[np.repeat(start[block_into] - np.cumsum(per) + per, per) + np.arange(per.sum())]
+        n_year = a.horizon
+        cols = (entry_area[:, None] * n_year + np.arange(n_year)[None, :]).ravel()
+        rows = np.repeat(block_c[entry_block], n_year)
 
-        def change(rows, new_resident):
-            delta = area_sum(zw[rows], (new_resident - resident[rows])[:, ages, :])
-            area = np.where(idx.grade_mask[:, None, :], (part[:, :, None] * delta[:, :, 1:]).transpose(0, 2, 1), 0.0)
-            return phase_totals(apply_shares(area, shares, idx.area_council, n_c), idx.grade_mask) / eps
+        def sensitivity(new_resident):
+            delta = (gather @ (new_resident - resident)[:, ages, :].reshape(n_zone, -1)).reshape(len(pair), len(ages), -1)
+            area = np.where(idx.grade_mask[pair_a][:, None, :], (part[pair_a][:, :, None] * delta[:, :, 1:]).transpose(0, 2, 1), 0.0)
+            total = council_sum(area, block_of, len(block))  # apply_shares' council sum, per sender
+            values = phase_totals(total[entry_block] * shares[entry_area], idx.grade_mask[entry_area]) / eps
+            out = sparse.csr_matrix((values.ravel(), (rows, cols)), shape=(n_c, n_area * n_year))
+            out.eliminate_zeros()
+            out.sort_indices()
+            return out
 
-        for c, rows in pd.Series(np.arange(len(zones_council))).groupby(zones_council).indices.items():
-            if c < 0:
-                continue
-            r = r_all[rows]
-            d_births[c] = change(rows, age_population(base[rows], r, births_path[rows] * (1 + eps)))
-            d_mig[c] = change(rows, age_population(base[rows], 1 + (r - 1) * (1 + eps), births_path[rows]))
+        d_births = sensitivity(age_population(base, r_all, births_path * (1 + eps)))
+        d_mig = sensitivity(age_population(base, 1 + (r_all - 1) * (1 + eps), births_path))
         return d_births, d_mig
 
     key = (region.zones, region.schools, region.planning_areas, region.zone_areas, region.cohort_change, region.meta)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -34,19 +35,20 @@ from placeplan.model.draws import (
     baseline_sensitivities,
     cohort_survival_draws,
     draw_sites,
+    housing_operator,
     housing_operators,
     lognormal_mean_one,
     phase_totals,
     stream_rng,
 )
-from placeplan.model.forecast import FundingInputs, forecast_arrays, funding_step
+from placeplan.model.forecast import FundingInputs, forecast_arrays, funding_inputs, funding_step
 from placeplan.model.index import RegionIndex, region_index
 from placeplan.model.population import resident_by_area
 from placeplan.model.region import Assumptions, Region
 from placeplan.model.results import area_year_keys, council_year_keys
 
 __all__ = ["DELIVERY", "DELAY", "Uncertainty", "Ranges", "Setup", "setup", "chunk_plan", "default_chunk", "run_chunk",
-           "finish", "summarise", "summary_quantiles", "SETUP_PARTS", "monte_carlo", "draw_sites", "housing_operators", "baseline_sensitivities",
+           "finish", "summarise", "summary_quantiles", "setup_parts", "monte_carlo", "draw_sites", "housing_operator", "housing_operators", "baseline_sensitivities",
            "cohort_survival_draws", "column_quantiles", "lognormal_mean_one"]
 
 #: Probability a site is built at all, by planning status (placeplan defaults).
@@ -127,26 +129,28 @@ def setup(region: Region, assumptions: Assumptions | None = None, settings: Unce
     """Operators, baseline and sensitivities, costs: the part of a Monte Carlo that no draw changes.
 
     The central forecast's own arrays (:func:`~placeplan.model.forecast.forecast_arrays`)
-    give the baseline, capacity, contributions sought and grants. ``parts`` may hold the
-    three independent heavy parts already computed (:data:`SETUP_PARTS`, e.g. on three
-    workers at once, :func:`placeplan.distributed.monte_carlo`); the rest is assembled here.
+    give the baseline, capacity, contributions sought and grants. The heavy work is in
+    independent parts (:func:`setup_parts`: the central forecast, the baseline's
+    sensitivities, the housing steps for each start delay); ``parts`` may hold some of
+    them already computed (e.g. each on a worker, :func:`placeplan.distributed.monte_carlo`),
+    the rest are computed here. Assembling them only gathers references and stacks each
+    contribution pair's pupils over the delays.
     """
     a = assumptions or region.assumptions()
     s = settings or Uncertainty()
-    parts = parts or {}
-    central = parts["central"] if "central" in parts else central_part(region, a, s)
-    idx = central.idx
-    ops, ops_gross, pupils, _ = parts["housing"] if "housing" in parts else housing_part(region, a, s)
-    d_births, d_mig, cohort = parts["baseline"] if "baseline" in parts else baseline_part(region, a, s)
-    fi = central.funding
+    given = parts or {}
+    got = {name: given[name] if name in given else fn(region, a, s) for name, fn in setup_parts(s).items()}
+    central = got["central"]
+    idx, fi = central.idx, central.funding
+    d_births, d_mig, cohort = got["baseline"]
+    delays = [got[f"delay{d}"] for d in range(s.max_delay + 1)]
     return Setup(
         region=region, a=a, s=s, idx=idx, base_tot=phase_totals(central.baseline, idx.grade_mask),
         d_births=d_births, d_mig=d_mig,
         cohort=cohort, capacity=central.shortfall.capacity, primary_area=idx.area_phase == AREA_PHASES[0],
-        ops_t=[o.T.tocsr() for o in ops], funding=fi,
-        ops_gross_t=[o.T.tocsr() for o in ops_gross] if a.netting else None,
-        pair_pupils={k: np.stack([pair_pupils(p, pupils[d]) for d in range(s.max_delay + 1)])
-                     for k, p in fi.pairs.items()},
+        ops_t=[op_t for op_t, _, _ in delays], funding=fi,
+        ops_gross_t=[gross_t for _, gross_t, _ in delays] if a.netting else None,
+        pair_pupils={k: np.stack([q[k] for _, _, q in delays]) for k in fi.pairs},
     )
 
 
@@ -155,9 +159,15 @@ def central_part(region: Region, a: Assumptions, s: Uncertainty):
     return forecast_arrays(region, a)
 
 
-def housing_part(region: Region, a: Assumptions, s: Uncertainty):
-    """:func:`~placeplan.model.draws.housing_operators` for every start delay of the draws."""
-    return housing_operators(region, region_index(region, a.horizon), a, s.max_delay)
+def delay_part(region: Region, a: Assumptions, s: Uncertainty, delay: int):
+    """The housing steps with every start ``delay`` years later, as the draws use them:
+    sparse (A*Y, S) operators of each site's pupils (net, and gross when netting; else None)
+    and each contribution pair's pupils (kind -> (K, Y)) (:func:`~placeplan.model.draws.housing_operator`)."""
+    idx = region_index(region, a.horizon)
+    op, op_gross, gross, dwellings, yields = housing_operator(region, idx, a, delay)
+    pairs = funding_inputs(region, idx, a, dwellings, yields).pairs
+    return (op.T.tocsr(), op_gross.T.tocsr() if a.netting else None,
+            {k: pair_pupils(p, gross) for k, p in pairs.items()})
 
 
 def baseline_part(region: Region, a: Assumptions, s: Uncertainty):
@@ -171,12 +181,16 @@ def baseline_part(region: Region, a: Assumptions, s: Uncertainty):
     if a.baseline_method == "population" and not region.zones.empty:
         d_births, d_mig = baseline_sensitivities(region, idx, a)
     else:
-        d_births = d_mig = np.zeros((n_c, n_area, n_year))
-    return sparse.csr_matrix(d_births.reshape(n_c, -1)), sparse.csr_matrix(d_mig.reshape(n_c, -1)), cohort
+        d_births = d_mig = sparse.csr_matrix((n_c, n_area * n_year))
+    return d_births, d_mig, cohort
 
 
-#: The independent parts of :func:`setup`, each ``f(region, assumptions, settings)``.
-SETUP_PARTS = {"central": central_part, "housing": housing_part, "baseline": baseline_part}
+def setup_parts(s: Uncertainty) -> dict:
+    """The independent parts of :func:`setup`, name -> ``f(region, assumptions, settings)``:
+    ``central``, ``baseline`` and ``delay0`` .. ``delay{max_delay}`` (one per start delay)."""
+    parts = {"central": central_part, "baseline": baseline_part}
+    parts.update({f"delay{d}": partial(delay_part, delay=d) for d in range(s.max_delay + 1)})
+    return parts
 
 
 def site_council_operator(site_council: np.ndarray, n_council: int, n_year: int):
