@@ -215,14 +215,27 @@ def lag(region: Region, n_years: int) -> np.ndarray:
                                                          converge_years=CONVERGENCE_YEARS)))
 
 
+def _region_yields(region: Region, a: Assumptions) -> tuple[np.ndarray, np.ndarray]:
+    """Yields (S, P) and basis labels (S,) of the region's sites, cached on its sites and
+    yield tables and ``a``'s basis and multipliers; read-only (shared by every forecast)."""
+    def compute():
+        out = site_yields(region.sites, region.yields, a.yield_basis, a.yield_multipliers, return_basis=True)
+        for arr in out:
+            arr.flags.writeable = False
+        return out
+    return cached_on((region.sites, region.yields),
+                     ("site_yields", a.yield_basis, json.dumps(a.yield_multipliers, sort_keys=True)), compute)
+
+
 def region_site_yields(region: Region, a: Assumptions) -> np.ndarray:
-    """Pupils per dwelling of each of the region's sites and phase, (S, P), on ``a``'s basis."""
-    return site_yields(region.sites, region.yields, a.yield_basis, a.yield_multipliers)
+    """Pupils per dwelling of each of the region's sites and phase, (S, P), on ``a``'s basis
+    (cached, read-only)."""
+    return _region_yields(region, a)[0]
 
 
 def region_yield_basis(region: Region, a: Assumptions) -> np.ndarray:
     """The mix each site's yield rests on, (S,) labels (``"bedrooms"``, ``"type+tenure"``, ``"all"``...)."""
-    return site_yields(region.sites, region.yields, a.yield_basis, a.yield_multipliers, return_basis=True)[1]
+    return _region_yields(region, a)[1]
 
 
 def all_dwellings_yields(region: Region, a: Assumptions) -> np.ndarray:
@@ -237,6 +250,16 @@ def site_pupils(region: Region, idx: RegionIndex, a: Assumptions, delay: int = 0
     :func:`housing_pupils` of the completions net of background (``netting``; the
     completions returned are whole). ``delay`` moves every site's start that many years later;
     ``netted=False`` gives the pupils of every home built (what contributions are shared by)."""
-    dwellings, built, counted = site_completions(region, idx.councils, idx.years, a, delay)
-    yields = region_site_yields(region, a)
-    return dwellings, built, yields, housing_pupils(counted if netted else built, yields, lag(region, len(idx.years)))
+    def compute():
+        dwellings, built, counted = site_completions(region, idx.councils, idx.years, a, delay)
+        yields = region_site_yields(region, a)
+        out = dwellings, built, yields, housing_pupils(counted if netted else built, yields, lag(region, len(idx.years)))
+        for arr in out:
+            arr.flags.writeable = False  # shared by every forecast of these inputs
+        return out
+    # cached on every input it reads: the region's frames and the settings the steps use
+    params = ("site_pupils", delay, netted, tuple(idx.years.tolist()), tuple(idx.councils), a.delay_years,
+              a.build_rate_multiplier, a.netting, a.migration_damping, a.baseline_method, a.yield_basis,
+              json.dumps(a.yield_multipliers, sort_keys=True))
+    return cached_on((region.sites, region.trajectories, region.background_rates, region.yields, region.yield_profile),
+                     params, compute)
