@@ -50,3 +50,12 @@ def app_is_up(url: str, seconds: float = 120) -> bool:
         except OSError:
             time.sleep(0.5)
     return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests (tests/test_e2e_*.py) get one rerun on failure: a timing fault of the
+    loaded machine, not of the product, must not fail CI (pytest-rerunfailures; assertions
+    unchanged, and a test that fails twice still fails)."""
+    for item in items:
+        if item.path.name.startswith("test_e2e_"):
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
