@@ -88,6 +88,16 @@ def test_unchanged_rows_give_no_edit(region):
         assert upd.scenario == s and len(upd.preview) == 0
 
 
+def test_a_blank_cell_leaves_the_value_and_the_preview_says_so(region):
+    upd = council_sites_update(region, Scenario(name=""), file_of(region, MK, **{"MK:BR12": {"dwellings": np.nan}}),
+                               MK, "merge")
+    assert len(upd.preview) == 0
+    assert any(n.startswith("Blank cells leave a site's value as it is") and "dwellings" in n for n in upd.notes)
+    # a blank where the site has no value either (an unknown mix) is not worth a note
+    assert not any("Blank cells" in n for n in council_sites_update(region, Scenario(name=""),
+                                                                   file_of(region, MK), MK, "merge").notes)
+
+
 def test_another_councils_rows_are_refused_naming_file_row_and_column(region):
     upload = file_of(region, MK)
     upload.loc[2, "council_code"] = BEDFORD

@@ -92,8 +92,10 @@ def council_sites_update(region: Region, scenario: Scenario, sites: pd.DataFrame
     scenario : Scenario
         The current scenario; the file is compared with its sites (the region with it applied).
     sites : GeoDataFrame
-        The file's sites as :func:`placeplan.io.tables.read_sites` reads them (point
-        geometry in EPSG:27700), in the file's row order.
+        The file's sites as :func:`placeplan.io.tables.read_sites` reads them and the
+        upload check passes them (values checked against the sites schema there; this
+        function judges only what the file changes), point geometry in EPSG:27700, in the
+        file's row order.
     council_code : str
         The council the file is for: every row must be that council's.
     mode : {"replace", "merge"}
@@ -128,6 +130,10 @@ def council_sites_update(region: Region, scenario: Scenario, sites: pd.DataFrame
         notes.append("The notes column is not kept: the forecast does not use it.")
     mine = now.index[now["council_code"].astype(str).to_numpy() == str(council_code)]
     known = ids.isin(now.index).to_numpy()
+    blank = [f for f in _FIELDS if f in rows and f in now  # blank in the file where the site has a value
+             and (rows.loc[known, f].isna().to_numpy() & now.loc[ids[known], f].notna().to_numpy()).any()]
+    if blank:
+        notes.append("Blank cells leave a site's value as it is (columns with blanks: " + ", ".join(blank) + ").")
     diffs = _differences(values.loc[known], now.loc[ids[known]])
     moved = _moved(values.loc[known], now.geometry.loc[ids[known]])
     removed = sorted(set(mine) - set(ids)) if mode == "replace" else []
