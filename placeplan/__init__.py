@@ -25,16 +25,11 @@ from placeplan.io.scenario_file import (
 from placeplan.io.store import ScenarioStore, StaleScenarioError
 from placeplan.io.tables import export_results, read_sites, with_sites
 from placeplan.model.backtest import Backtest, backtest
+from placeplan.model.comparison import ShortfallEffect, compare, scenario_changes, shortfall_effect
 from placeplan.model.forecast import Results
 from placeplan.model.forecast import forecast as _forecast
 from placeplan.model.region import Assumptions, Region
-from placeplan.model.scenario import (
-    Scenario,
-    ShortfallEffect,
-    compare,
-    scenario_changes,
-    shortfall_effect,
-)
+from placeplan.model.scenario import Scenario
 from placeplan.model.scenario import apply_scenario as _apply_scenario
 from placeplan.model.settings import SETTINGS, Setting, setting
 from placeplan.model.uncertainty import Ranges, Uncertainty, monte_carlo

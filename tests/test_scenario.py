@@ -7,13 +7,8 @@ import pytest
 
 import placeplan as pp
 from placeplan.io.scenario_file import scenario_from_dict
-from placeplan.model.scenario import (
-    Scenario,
-    apply_scenario,
-    compare,
-    scenario_changes,
-    shortfall_effect,
-)
+from placeplan.model.comparison import compare, scenario_changes, shortfall_effect
+from placeplan.model.scenario import Scenario, apply_scenario
 
 
 def test_apply_does_not_change_the_base(tiny_region):

@@ -6,7 +6,7 @@ import pytest
 
 import placeplan as pp
 from placeplan.model import summary
-from placeplan.model.scenario import compare
+from placeplan.model.comparison import compare
 from tests.conftest import approx
 
 

@@ -18,9 +18,10 @@ from placeplan.io.scenario_file import scenario_from_dict, scenario_from_json
 from placeplan.io.scenario_rows import check_against_region
 from placeplan.io.store import RefusedChangeError, ScenarioStore
 from placeplan.model.changes import changes_in_words
+from placeplan.model.comparison import scenario_changes
 from placeplan.model.completions import site_completions
 from placeplan.model.forecast import forecast_arrays
-from placeplan.model.scenario import Scenario, apply_scenario, scenario_changes
+from placeplan.model.scenario import Scenario, apply_scenario
 from placeplan.model.trajectory import scenario_site_trajectory, with_trajectory, without_trajectory
 from placeplan.testing import tiny_region
 

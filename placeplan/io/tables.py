@@ -333,7 +333,7 @@ def export_results(results, path: str | os.PathLike, ranges=None, changes: pd.Da
 
     A CSV carries its provenance in a sidecar ``<name>.provenance.csv``. In an XLSX, money
     shows as £ with thousands separators, counts with separators, yields to 3 d.p.;
-    headers are frozen. ``changes`` (:func:`~placeplan.model.scenario.scenario_changes`)
+    headers are frozen. ``changes`` (:func:`~placeplan.model.comparison.scenario_changes`)
     adds a ``scenario changes`` sheet beside the provenance; ``explanations``
     (:func:`placeplan.explain` results) an ``explain`` sheet of their parts.
     """

@@ -3,7 +3,7 @@
 ``"RAF Henlow: 913 → 1,500 dwellings"``, ``"Headroom (operating margin): 2% → 5%"``: one
 sentence per change, with site, council and planning-area names from the region and
 settings labelled as :data:`~placeplan.model.settings.SETTINGS` labels them. The table of
-changes for a machine is :func:`~placeplan.model.scenario.scenario_changes`.
+changes for a machine is :func:`~placeplan.model.comparison.scenario_changes`.
 """
 
 from __future__ import annotations

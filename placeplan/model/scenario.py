@@ -395,13 +395,3 @@ def default_build_rate(dwellings: float) -> float:
         return 50.0
     return 100.0
 
-
-# comparisons live in placeplan.model.comparison (imported here for existing callers)
-from placeplan.model.comparison import (  # noqa: E402, F401
-    ShortfallEffect,
-    compare,
-    compare_shortfall,
-    council_peaks,
-    scenario_changes,
-    shortfall_effect,
-)

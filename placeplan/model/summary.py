@@ -1,7 +1,7 @@
 """Figures the pages, the CLI and the exports show, computed once from the result tables.
 
 Pure functions over :class:`~placeplan.model.forecast.Results` tables (``shortfall``,
-``funding_gap`` and :func:`~placeplan.model.scenario.compare` differences): the app's
+``funding_gap`` and :func:`~placeplan.model.comparison.compare` differences): the app's
 pages only format what these return, so a figure cannot differ between the page, the
 command line and an export.
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from placeplan.model.comparison import council_peaks
 from placeplan.model.constants import AREA_PHASES, PLACES_PER_FE
-from placeplan.model.scenario import council_peaks
 
 #: Money columns of the funding gap table, summed per council.
 FUNDING_PARTS: tuple[str, ...] = ("places_needed", "cost", "contributions", "basic_need", "other_funding", "funding_gap")
@@ -135,7 +135,7 @@ def demand_against_capacity(shortfall: pd.DataFrame, planning_area_code: str, he
 
 
 def compare_totals(diff: dict[str, pd.DataFrame], name_a: str = "A", name_b: str = "B") -> dict[str, pd.DataFrame]:
-    """Totals of two forecasts' differences (from :func:`~placeplan.model.scenario.compare`
+    """Totals of two forecasts' differences (from :func:`~placeplan.model.comparison.compare`
     with the same names).
 
     ``shortfall``: places needed per council and phase, summed over planning areas *and*

@@ -10,7 +10,8 @@ from placeplan.app import charts, state
 from placeplan.app.display import money
 from placeplan.app.widgets import table
 from placeplan.model.changes import changes_in_words
-from placeplan.model.scenario import Scenario, compare
+from placeplan.model.comparison import compare
+from placeplan.model.scenario import Scenario
 from placeplan.model.summary import peak_places_needed
 
 
